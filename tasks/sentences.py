@@ -1,0 +1,71 @@
+"""Sentence splitting of our own: no stanza, spaCy, MiniSBD or network.
+
+Rule-based, for the languages of the corpus (en, az, ru, tr, uk). Splits after ``.``, ``!``,
+``?`` or ``…`` (optionally followed by closing quotes/brackets) when the next token starts like a
+sentence (capital letter, digit, opening quote or dash), except after known abbreviations,
+initials ("M.P. Gagarin") and numbers ("5. maddə").
+"""
+
+from __future__ import annotations
+
+import re
+
+# Lower-cased abbreviations (without the final dot) that do not end a sentence.
+_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof st jr sr vs etc inc ltd co corp gen col lt sgt gov sen rep no nos vol
+    fig jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m approx dept
+    est mln bln mlrd
+    akad prof dos müəl şək səh bax və s. b.
+    г гг т тыс млн млрд руб им ул д стр см рис проф акад доц им. т.е т.д т.п др пр ст
+    sn dr doç yrd av müh bkz vb vs örn
+    """.split()
+)
+
+_SPLIT = re.compile(
+    r"""
+    (?<=[.!?…])            # a sentence-final mark
+    (["'»”’)\]]*)          # optional closing quotes / brackets (kept with the sentence)
+    \s+                    # whitespace
+    (?=["'«“‘(\[—–-]?\s*[A-ZÀ-ÖØ-ÞĀ-ſƏÇĞİÖŞÜА-ЯЁІЇЄҐ0-9])  # a sentence-like start
+    """,
+    re.VERBOSE,
+)
+_LAST_TOKEN = re.compile(r"(\S+)[.!?…][\"'»”’)\]]*$")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences; joining them with single spaces restores its words."""
+    text = text.strip()
+    if not text:
+        return []
+    pieces: list[str] = []
+    start = 0
+    for match in _SPLIT.finditer(text):
+        candidate = text[start : match.end(1)]
+        if _is_false_boundary(candidate):
+            continue
+        pieces.append(candidate.strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return [p for p in pieces if p]
+
+
+def _is_false_boundary(candidate: str) -> bool:
+    stripped = candidate.rstrip()
+    if not stripped.endswith("."):
+        return False
+    m = _LAST_TOKEN.search(stripped)
+    if not m:
+        return False
+    token = m.group(1).lstrip("\"'«“‘([")
+    low = token.lower()
+    if low in _ABBREVIATIONS:
+        return True
+    # initials such as "M.P." or "J." and dotted abbreviations such as "U.S."
+    if re.fullmatch(r"(?:[^\W\d_]\.)*[^\W\d_]", token) and len(token.replace(".", "")) <= 3:
+        return True
+    # ordinal numbers: "5." in "5. maddə", "18." in Turkish list items
+    return bool(re.fullmatch(r"\d{1,3}", token))
