@@ -16,8 +16,8 @@ _ABBREVIATIONS = frozenset(
     mr mrs ms dr prof st jr sr vs etc inc ltd co corp gen col lt sgt gov sen rep no nos vol
     fig jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m approx dept
     est mln bln mlrd
-    akad prof dos müəl şək səh bax və s. b.
-    г гг т тыс млн млрд руб им ул д стр см рис проф акад доц им. т.е т.д т.п др пр ст
+    akad dos müəl şək səh bax
+    г гг т тыс млн млрд руб им ул д стр см рис проф акад доц т.е т.д т.п др пр ст
     sn dr doç yrd av müh bkz vb vs örn
     """.split()
 )

@@ -1,0 +1,278 @@
+"""Ingest: discover raw files, read them safely, decode, normalise, hash; quarantine what cannot be read.
+
+Pure functions; the Prefect wrapper is at the bottom. Every discovered path ends up either as a
+``RawDoc`` or as a ``Quarantined`` row with a reason naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tasks.config import Settings
+from tasks.records import Quarantined, RawDoc, StageResult, StageStats
+
+TEXT_SUFFIXES = frozenset({".txt", ""})
+SKIP_NAMES = frozenset({".gitkeep", ".DS_Store"})
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """A file found under the input directory (relative POSIX path), or why it was refused."""
+
+    rel_path: str
+    problem: str | None = None  # error_class when the file is refused at discovery
+    detail: str | None = None
+
+
+def discover(raw_dir: Path) -> list[Discovered]:
+    """Find input files recursively: ``*.txt`` and extension-less files, sorted by path.
+
+    Symlinks are never followed (a link to a file inside the input directory is read as that
+    file once, by its own path; links out of the directory and directory links are refused),
+    so a directory loop cannot trap the walk.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        raise FileNotFoundError(f"input directory {raw_dir} does not exist or is not a directory")
+    root = raw_dir.resolve()
+    found: list[Discovered] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = Path(dirpath)
+        for d in list(dirnames):
+            if (base / d).is_symlink():
+                found.append(
+                    Discovered(
+                        (base / d).relative_to(root).as_posix(),
+                        "symlink_dir",
+                        "directory symlink not followed",
+                    )
+                )
+                dirnames.remove(d)
+        for name in sorted(filenames):
+            if name in SKIP_NAMES or name.startswith("."):
+                continue
+            path = base / name
+            if Path(name).suffix.lower() not in TEXT_SUFFIXES:
+                continue
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    found.append(
+                        Discovered(rel, "symlink_outside", f"symlink to {target} outside input")
+                    )
+                    continue
+                found.append(Discovered(rel, "symlink", f"symlink to {target.relative_to(root)}"))
+                continue
+            found.append(Discovered(rel))
+    found.sort(key=lambda d: d.rel_path)
+    return found
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode raw bytes: BOMs first, then strict UTF-8, then UTF-16 without BOM, then cp1251.
+
+    Returns ``(text, encoding)``; raises ``UnicodeDecodeError`` / ``ValueError`` when nothing fits.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    # UTF-16 without BOM: every other byte NUL in mostly-ASCII text.
+    if len(data) >= 4 and len(data) % 2 == 0:
+        even_nuls = data[1::2].count(0) / (len(data) / 2)
+        odd_nuls = data[0::2].count(0) / (len(data) / 2)
+        if even_nuls > 0.4 or odd_nuls > 0.4:
+            enc = "utf-16-le" if even_nuls > odd_nuls else "utf-16-be"
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                pass
+    if _looks_like_cp1251(data):
+        return data.decode("cp1251"), "cp1251"
+    raise ValueError(
+        f"not valid UTF-8 ({utf8_error.reason} at byte {utf8_error.start}), "
+        "not UTF-16 and not plausible cp1251"
+    )
+
+
+def _looks_like_cp1251(data: bytes) -> bool:
+    """cp1251 decodes almost any bytes; accept it only when the high bytes read as Cyrillic text."""
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError:
+        return False
+    high = [c for c in text if ord(c) > 127]
+    if not high:
+        return False
+    cyrillic = sum(1 for c in high if "\u0400" <= c <= "\u04ff")
+    letters_ok = sum(1 for c in high if c.isalpha() or c in "«»–—“”„’№…•")
+    return cyrillic / len(high) >= 0.8 and letters_ok / len(high) >= 0.95
+
+
+def normalise_text(text: str) -> str:
+    """NFC, "\n" line endings (CRLF and lone CR), no NUL or other C0 control characters but tab."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    return "".join(
+        ch for ch in text if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
+    )
+
+
+def content_key(text: str) -> str:
+    """SHA-256 of the text with whitespace folded: the same article under another name has the same key."""
+    folded = " ".join(text.split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def _binary_reason(data: bytes) -> str | None:
+    sample = data[:8192]
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    magic = {
+        b"\x89PNG": "PNG image",
+        b"\xff\xd8\xff": "JPEG image",
+        b"GIF8": "GIF image",
+        b"%PDF": "PDF document",
+        b"PK\x03\x04": "ZIP archive",
+        b"\x1f\x8b": "gzip archive",
+        b"\x7fELF": "ELF binary",
+    }
+    for prefix, kind in magic.items():
+        if sample.startswith(prefix):
+            return kind
+    nuls = sample.count(0)
+    if nuls and nuls / len(sample) > 0.3:
+        # could be UTF-16 without BOM: let decode() try; many NULs in odd/even positions only
+        if sample[1::2].count(0) >= nuls * 0.9 or sample[0::2].count(0) >= nuls * 0.9:
+            return None
+        return f"binary data ({nuls} NUL bytes in the first {len(sample)})"
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if controls / max(len(sample), 1) > 0.1:
+        return f"binary data ({controls} control bytes in the first {len(sample)})"
+    return None
+
+
+def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quarantined:
+    """Read, check, decode and normalise one file. Never raises for a bad file."""
+    path = Path(raw_dir) / rel_path
+    try:
+        size = path.stat().st_size
+        if size > settings.max_file_bytes:
+            return Quarantined(
+                rel_path,
+                "ingest",
+                "too_large",
+                f"{rel_path}: {size} bytes exceeds the limit of {settings.max_file_bytes} "
+                "(ARTICLES_MAX_FILE_BYTES)",
+                size,
+            )
+        with path.open("rb") as fh:
+            data = fh.read(settings.max_file_bytes + 1)
+    except FileNotFoundError:
+        return Quarantined(
+            rel_path, "ingest", "vanished", f"{rel_path}: file disappeared before it was read"
+        )
+    except OSError as exc:
+        return Quarantined(
+            rel_path, "ingest", "unreadable", f"{rel_path}: cannot read: {exc.strerror or exc}"
+        )
+    size = len(data)
+    sha = hashlib.sha256(data).hexdigest()
+    if size > settings.max_file_bytes:
+        return Quarantined(
+            rel_path,
+            "ingest",
+            "too_large",
+            f"{rel_path}: grew past the limit of {settings.max_file_bytes} bytes while read",
+            size,
+            sha,
+        )
+    if not data.strip():
+        what = "empty" if size == 0 else "whitespace-only"
+        return Quarantined(rel_path, "ingest", "empty", f"{rel_path}: file is {what}", size, sha)
+    if reason := _binary_reason(data):
+        return Quarantined(rel_path, "ingest", "binary", f"{rel_path}: {reason}", size, sha)
+    try:
+        text, encoding = decode(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return Quarantined(rel_path, "ingest", "undecodable", f"{rel_path}: {exc}", size, sha)
+    text = normalise_text(text)
+    if not text.strip():
+        return Quarantined(
+            rel_path,
+            "ingest",
+            "empty",
+            f"{rel_path}: no text after decoding ({encoding})",
+            size,
+            sha,
+        )
+    return RawDoc(
+        source_path=rel_path,
+        text=text,
+        encoding=encoding,
+        source_sha256=sha,
+        content_key=content_key(text),
+        size_bytes=size,
+    )
+
+
+def run_ingest(paths: list[Discovered], raw_dir: Path, settings: Settings) -> StageResult[RawDoc]:
+    """Read a batch of discovered files. Refused and unreadable files become Quarantined rows."""
+    started = time.perf_counter()
+    stats = StageStats("ingest", records_in=len(paths))
+    docs: list[RawDoc] = []
+    quarantined: list[Quarantined] = []
+    for item in paths:
+        if item.problem is not None:
+            quarantined.append(
+                Quarantined(
+                    item.rel_path, "ingest", item.problem, f"{item.rel_path}: {item.detail}"
+                )
+            )
+            stats.counts[f"quarantined:{item.problem}"] += 1
+            continue
+        result = read_one(raw_dir, item.rel_path, settings)
+        if isinstance(result, Quarantined):
+            quarantined.append(result)
+            stats.counts[f"quarantined:{result.error_class}"] += 1
+        else:
+            docs.append(result)
+            stats.counts[f"encoding:{result.encoding}"] += 1
+            stats.counts["bytes"] += result.size_bytes
+    stats.records_out = len(docs)
+    stats.seconds = time.perf_counter() - started
+    return StageResult(docs, stats, quarantined)
+
+
+def mark_duplicates(docs: Iterator[RawDoc] | list[RawDoc]) -> dict[str, str]:
+    """Map content_key -> first source_path (by path order); set ``duplicate_of`` on later copies."""
+    first: dict[str, str] = {}
+    for doc in sorted(docs, key=lambda d: d.source_path):
+        if doc.content_key in first:
+            doc.duplicate_of = first[doc.content_key]
+        else:
+            first[doc.content_key] = doc.source_path
+    return first
+
+
+# --- Prefect wrapper -------------------------------------------------------------------------
+from prefect import task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+
+@task(name="ingest-batch", cache_policy=NO_CACHE, retries=0)
+def ingest_batch(paths: list[Discovered], raw_dir: Path, settings: Settings) -> StageResult[RawDoc]:
+    return run_ingest(paths, raw_dir, settings)

@@ -1,0 +1,337 @@
+"""THE Arrow schema of the output, with a description of every field, and the atomic Parquet writer.
+
+Layout of an output directory::
+
+    OUT_DIR/articles/part-00000.parquet ...   one row per article (ARTICLE_SCHEMA)
+    OUT_DIR/quarantine/part-00000.parquet      one row per rejected or duplicate file (QUARANTINE_SCHEMA)
+    OUT_DIR/run_summary.json                   counts of the last run
+
+A run writes its parts into ``OUT_DIR/.staging-<run>/`` (each part to a temporary name, then
+renamed) and only then swaps the finished directories into place, so readers never see a
+partial dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tasks.records import Article, Quarantined
+
+SCHEMA_VERSION = "1"
+
+FRAGMENT_TYPE = pa.struct(
+    [
+        pa.field("index", pa.int32(), nullable=False),
+        pa.field("paragraph", pa.int32(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("lang", pa.string(), nullable=False),
+        pa.field("lang_score", pa.float32(), nullable=False),
+        pa.field("text_en", pa.string()),
+        pa.field("translation_status", pa.string(), nullable=False),
+        pa.field("translation_model", pa.string()),
+    ]
+)
+REMOVED_TYPE = pa.struct(
+    [
+        pa.field("line_no", pa.int32(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("rule", pa.string(), nullable=False),
+    ]
+)
+
+# (name, type, nullable, description): the single source of truth for the columns.
+ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
+    (
+        "article_id",
+        pa.string(),
+        False,
+        "Stable id: first 16 hex digits of the SHA-256 of the whitespace-folded text",
+    ),
+    ("source_path", pa.string(), False, "Path of the raw file, relative to the input directory"),
+    ("source_sha256", pa.string(), False, "SHA-256 of the raw file's bytes"),
+    (
+        "source_encoding",
+        pa.string(),
+        False,
+        "How the raw bytes were decoded (utf-8, utf-8-sig, utf-16, cp1251)",
+    ),
+    (
+        "site",
+        pa.string(),
+        True,
+        "Site profile that recognised the page (e.g. trend.az), null if none",
+    ),
+    ("title", pa.string(), True, "Headline; null when the page does not state one"),
+    ("author", pa.string(), True, "Author as written on the page; null when absent"),
+    (
+        "category",
+        pa.string(),
+        True,
+        "Section/category of the page (e.g. Politics); null when absent",
+    ),
+    (
+        "published_at",
+        pa.timestamp("us", tz="UTC"),
+        True,
+        "Publication instant in UTC, when the page gives a time",
+    ),
+    (
+        "published_utc_offset_minutes",
+        pa.int16(),
+        True,
+        "UTC offset of the page's local time in minutes (+240 for UTC+04:00)",
+    ),
+    (
+        "published_date",
+        pa.date32(),
+        True,
+        "Local publication date (from the page, else the scraper's header line)",
+    ),
+    ("dateline", pa.string(), True, "Dateline opening the text, e.g. 'BAKU, Azerbaijan, April 22'"),
+    ("tags", pa.list_(pa.string()), False, "Tags listed on the page (empty list when none)"),
+    (
+        "language",
+        pa.string(),
+        False,
+        "Dominant language of the body by characters (ISO 639-1, 'und' if unknown)",
+    ),
+    (
+        "body",
+        pa.string(),
+        False,
+        "Clean text in the original languages; paragraphs separated by a blank line",
+    ),
+    (
+        "body_en",
+        pa.string(),
+        False,
+        "English text: English fragments as they are, others translated; untranslated ones marked '[untranslated:xx] ...'",
+    ),
+    (
+        "fragments",
+        pa.list_(FRAGMENT_TYPE),
+        False,
+        "Body fragments (paragraphs, or same-language sentence runs of mixed paragraphs) with language, score, English text, translation status and model",
+    ),
+    (
+        "removed",
+        pa.list_(REMOVED_TYPE),
+        False,
+        "Every line cleaning removed: 1-based line number, text, rule name",
+    ),
+    (
+        "header_text",
+        pa.string(),
+        True,
+        "Text of the scraper's ' date YYYY-MM-DD <text>' line, if any",
+    ),
+    (
+        "header_role",
+        pa.string(),
+        True,
+        "What that header text was: banner, title, lead, byline, noise, none",
+    ),
+    ("word_count", pa.int32(), False, "Words in body"),
+    (
+        "processed_at",
+        pa.timestamp("us", tz="UTC"),
+        False,
+        "When the run processed the article (UTC)",
+    ),
+    ("pipeline_version", pa.string(), False, "Version of the pipeline that produced the row"),
+]
+
+QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
+    ("source_path", pa.string(), False, "Path of the raw file, relative to the input directory"),
+    (
+        "stage",
+        pa.string(),
+        False,
+        "Stage that set it aside: ingest, dedupe, clean, language, translate",
+    ),
+    (
+        "error_class",
+        pa.string(),
+        False,
+        "Machine-readable class: empty, binary, undecodable, too_large, unreadable, vanished, symlink, symlink_outside, symlink_dir, duplicate, no_content, failed",
+    ),
+    ("reason", pa.string(), False, "Human-readable reason naming the file and the problem"),
+    ("size_bytes", pa.int64(), True, "Size of the raw file in bytes, when known"),
+    ("source_sha256", pa.string(), True, "SHA-256 of the raw bytes, when read"),
+    ("processed_at", pa.timestamp("us", tz="UTC"), False, "When the run saw the file (UTC)"),
+    ("pipeline_version", pa.string(), False, "Version of the pipeline"),
+]
+
+
+def _schema(spec: list[tuple[str, pa.DataType, bool, str]], kind: str) -> pa.Schema:
+    fields = [
+        pa.field(name, typ, nullable=nullable, metadata={"description": doc})
+        for name, typ, nullable, doc in spec
+    ]
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": kind,
+        "field_descriptions": json.dumps({name: doc for name, _, _, doc in spec}),
+    }
+    return pa.schema(fields, metadata=meta)
+
+
+ARTICLE_SCHEMA = _schema(ARTICLE_FIELDS, "articles")
+QUARANTINE_SCHEMA = _schema(QUARANTINE_FIELDS, "quarantine")
+
+
+def _article_row(a: Article, processed_at: datetime, version: str) -> dict:
+    return {
+        "article_id": a.article_id,
+        "source_path": a.source_path,
+        "source_sha256": a.source_sha256,
+        "source_encoding": a.encoding,
+        "site": a.site,
+        "title": a.title,
+        "author": a.author,
+        "category": a.category,
+        "published_at": a.published_at,
+        "published_utc_offset_minutes": a.published_utc_offset_minutes,
+        "published_date": a.published_date,
+        "dateline": a.dateline,
+        "tags": list(a.tags),
+        "language": a.language or "und",
+        "body": a.body,
+        "body_en": a.body_en if a.body_en is not None else "",
+        "fragments": [
+            {
+                "index": f.index,
+                "paragraph": f.paragraph,
+                "text": f.text,
+                "lang": f.lang,
+                "lang_score": f.lang_score,
+                "text_en": f.text_en,
+                "translation_status": f.translation_status,
+                "translation_model": f.translation_model,
+            }
+            for f in a.fragments
+        ],
+        "removed": [{"line_no": r.line_no, "text": r.text, "rule": r.rule} for r in a.removed],
+        "header_text": a.header_text,
+        "header_role": a.header_role,
+        "word_count": a.word_count,
+        "processed_at": processed_at,
+        "pipeline_version": version,
+    }
+
+
+def _quarantine_row(q: Quarantined, processed_at: datetime, version: str) -> dict:
+    return {
+        "source_path": q.source_path,
+        "stage": q.stage,
+        "error_class": q.error_class,
+        "reason": q.reason,
+        "size_bytes": q.size_bytes,
+        "source_sha256": q.source_sha256,
+        "processed_at": processed_at,
+        "pipeline_version": version,
+    }
+
+
+def article_table(articles: Sequence[Article], processed_at: datetime, version: str) -> pa.Table:
+    rows = [_article_row(a, processed_at, version) for a in articles]
+    return pa.Table.from_pylist(rows, schema=ARTICLE_SCHEMA)
+
+
+def quarantine_table(rows: Sequence[Quarantined], processed_at: datetime, version: str) -> pa.Table:
+    return pa.Table.from_pylist(
+        [_quarantine_row(q, processed_at, version) for q in rows], schema=QUARANTINE_SCHEMA
+    )
+
+
+def write_table_atomic(table: pa.Table, path: Path) -> Path:
+    """Write one Parquet file (zstd) to a temporary name in the same directory, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp, compression="zstd", compression_level=3, write_statistics=True)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def staging_dir(out_dir: Path, run_id: str) -> Path:
+    return Path(out_dir) / f".staging-{run_id}"
+
+
+def run_store(
+    articles: Sequence[Article],
+    quarantined: Sequence[Quarantined],
+    staging: Path,
+    part: int,
+    version: str,
+    processed_at: datetime | None = None,
+) -> dict[str, int]:
+    """Write one batch's articles and quarantine rows as parts of the staged dataset."""
+    processed_at = processed_at or datetime.now(UTC)
+    written = {"articles": 0, "quarantine": 0}
+    if articles:
+        table = article_table(articles, processed_at, version)
+        write_table_atomic(table, Path(staging) / "articles" / f"part-{part:05d}.parquet")
+        written["articles"] = table.num_rows
+    if quarantined:
+        table = quarantine_table(quarantined, processed_at, version)
+        write_table_atomic(table, Path(staging) / "quarantine" / f"part-{part:05d}.parquet")
+        written["quarantine"] = table.num_rows
+    return written
+
+
+def commit_staging(staging: Path, out_dir: Path, summary: dict) -> None:
+    """Swap the staged ``articles/`` and ``quarantine/`` into ``out_dir`` and write the summary.
+
+    Each directory is replaced by two renames (old out of the way, new in); a crash between them
+    leaves the new dataset staged, and the next run simply writes again.
+    """
+    out_dir = Path(out_dir)
+    staging = Path(staging)
+    for name, schema in (("articles", ARTICLE_SCHEMA), ("quarantine", QUARANTINE_SCHEMA)):
+        new = staging / name
+        if not new.exists():
+            write_table_atomic(schema.empty_table(), new / "part-00000.parquet")
+        final = out_dir / name
+        trash = out_dir / f".trash-{name}-{staging.name}"
+        if final.exists():
+            os.replace(final, trash)
+        os.replace(new, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    tmp = out_dir / ".run_summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2, default=str, ensure_ascii=False) + "\n")
+    os.replace(tmp, out_dir / "run_summary.json")
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def read_articles(out_dir: Path) -> pa.Table:
+    return pq.read_table(Path(out_dir) / "articles", schema=ARTICLE_SCHEMA)
+
+
+def read_quarantine(out_dir: Path) -> pa.Table:
+    return pq.read_table(Path(out_dir) / "quarantine", schema=QUARANTINE_SCHEMA)
+
+
+# --- Prefect wrapper -------------------------------------------------------------------------
+from prefect import task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+
+@task(name="store-batch", cache_policy=NO_CACHE, retries=0)
+def store_batch(
+    articles: list[Article],
+    quarantined: list[Quarantined],
+    staging: Path,
+    part: int,
+    version: str,
+) -> dict[str, int]:
+    return run_store(articles, quarantined, staging, part, version)
