@@ -36,7 +36,8 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024  # larger files are quarantined (too_large)
     # --- batching: a task handles a batch; the run creates at most ~max_batches batches
     batch_size: int = 500
-    max_batches: int = 100
+    max_batches: int = 60
+    concurrency: int = 2  # batches in flight at once (threads of the task runner)
     # --- cleaning
     repeated_line_min_docs: int = 3  # a line must appear in at least this many docs of a site
     repeated_line_min_share: float = 0.3  # ...and in at least this share of the site's docs

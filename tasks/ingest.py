@@ -11,7 +11,6 @@ import hashlib
 import os
 import time
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,8 +228,17 @@ def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quara
     )
 
 
-def run_ingest(paths: list[Discovered], raw_dir: Path, settings: Settings) -> StageResult[RawDoc]:
-    """Read a batch of discovered files. Refused and unreadable files become Quarantined rows."""
+def run_ingest(
+    paths: list[Discovered],
+    raw_dir: Path,
+    settings: Settings,
+    duplicates: dict[str, str] | None = None,
+) -> StageResult[RawDoc]:
+    """Read a batch of discovered files. Refused and unreadable files become Quarantined rows.
+
+    ``duplicates`` maps a path to the first path with the same content (found by the scan
+    pass); such files become ``duplicate`` rows instead of a second copy of the article.
+    """
     started = time.perf_counter()
     stats = StageStats("ingest", records_in=len(paths))
     docs: list[RawDoc] = []
@@ -248,6 +256,18 @@ def run_ingest(paths: list[Discovered], raw_dir: Path, settings: Settings) -> St
         if isinstance(result, Quarantined):
             quarantined.append(result)
             stats.counts[f"quarantined:{result.error_class}"] += 1
+        elif duplicates and (first := duplicates.get(result.source_path)) is not None:
+            quarantined.append(
+                Quarantined(
+                    result.source_path,
+                    "dedupe",
+                    "duplicate",
+                    f"{result.source_path}: same content as {first}",
+                    result.size_bytes,
+                    result.source_sha256,
+                )
+            )
+            stats.counts["duplicate"] += 1
         else:
             docs.append(result)
             stats.counts[f"encoding:{result.encoding}"] += 1
@@ -257,22 +277,16 @@ def run_ingest(paths: list[Discovered], raw_dir: Path, settings: Settings) -> St
     return StageResult(docs, stats, quarantined)
 
 
-def mark_duplicates(docs: Iterator[RawDoc] | list[RawDoc]) -> dict[str, str]:
-    """Map content_key -> first source_path (by path order); set ``duplicate_of`` on later copies."""
-    first: dict[str, str] = {}
-    for doc in sorted(docs, key=lambda d: d.source_path):
-        if doc.content_key in first:
-            doc.duplicate_of = first[doc.content_key]
-        else:
-            first[doc.content_key] = doc.source_path
-    return first
-
-
 # --- Prefect wrapper -------------------------------------------------------------------------
 from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 
 @task(name="ingest-batch", cache_policy=NO_CACHE, retries=0)
-def ingest_batch(paths: list[Discovered], raw_dir: Path, settings: Settings) -> StageResult[RawDoc]:
-    return run_ingest(paths, raw_dir, settings)
+def ingest_batch(
+    paths: list[Discovered],
+    raw_dir: Path,
+    settings: Settings,
+    duplicates: dict[str, str] | None = None,
+) -> StageResult[RawDoc]:
+    return run_ingest(paths, raw_dir, settings, duplicates)

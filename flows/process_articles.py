@@ -1,0 +1,321 @@
+"""The Prefect flow ``process-articles``: plan batches -> ingest -> clean -> language -> translate -> store.
+
+The flow only composes the batch tasks of ``tasks/*``. It works in two passes over the input:
+
+1. scan: every batch is ingested and its lines counted per site (for repeated-line detection);
+   only content keys and counts are kept, so memory does not grow with the corpus.
+2. process: batches go through ingest (again, from the page cache) -> clean -> language ->
+   translate -> store in waves of ``settings.concurrency`` batches.
+
+Every discovered file ends as an article row, a duplicate row or a quarantine row; the run
+summary reconciles the three against the number of files found.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from tasks.clean import clean_batch, count_lines_batch, merge_line_counts
+from tasks.config import Settings
+from tasks.ingest import Discovered, discover, ingest_batch
+from tasks.language import language_batch
+from tasks.records import Quarantined, StageResult, StageStats
+from tasks.store import commit_staging, staging_dir, store_batch
+from tasks.translate import missing_model_hint, translate_batch
+
+STAGES = ("ingest", "clean", "language", "translate", "store")
+
+ProgressListener = Callable[[str, int, int], None]
+_progress_listener: ProgressListener | None = None
+
+
+def set_progress_listener(listener: ProgressListener | None) -> None:
+    """The CLI registers a callback ``(phase, done, total)`` to draw its progress bar."""
+    global _progress_listener
+    _progress_listener = listener
+
+
+def _progress(phase: str, done: int, total: int) -> None:
+    if _progress_listener is not None:
+        _progress_listener(phase, done, total)
+
+
+def plan(paths: list[Discovered], settings: Settings) -> list[list[Discovered]]:
+    """Split the files into batches: ``batch_size`` each, more per batch past ``max_batches``."""
+    if not paths:
+        return []
+    size = max(settings.batch_size, math.ceil(len(paths) / settings.max_batches))
+    return [paths[i : i + size] for i in range(0, len(paths), size)]
+
+
+@task(name="plan-batches", cache_policy=NO_CACHE)
+def plan_batches(raw_dir: Path, settings: Settings) -> list[list[Discovered]]:
+    return plan(discover(raw_dir), settings)
+
+
+def _waves(items: list, width: int) -> list[list]:
+    return [items[i : i + width] for i in range(0, len(items), width)]
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters or {}
+    raw = Path(str(params.get("raw_dir", "raw")))
+    return f"articles {raw.name or raw} -> {Path(str(params.get('out_dir', 'processed'))).name}"
+
+
+@flow(
+    name="process-articles",
+    flow_run_name=_run_name,
+    task_runner=ThreadPoolTaskRunner(max_workers=4),
+    log_prints=False,
+    persist_result=False,
+)
+def process_articles(
+    raw_dir: str = "raw",
+    out_dir: str = "processed",
+    translate: bool | None = None,
+    batch_size: int | None = None,
+) -> dict[str, Any]:
+    """Process every raw file under ``raw_dir`` into the Parquet dataset under ``out_dir``."""
+    settings = Settings.load(
+        raw_dir=Path(raw_dir), out_dir=Path(out_dir), translate=translate, batch_size=batch_size
+    )
+    return run_pipeline(settings)
+
+
+def run_pipeline(settings: Settings) -> dict[str, Any]:
+    """The body of the flow (needs a flow run context for its tasks)."""
+    logger = get_run_logger()
+    started = time.perf_counter()
+    raw_dir, out_dir = settings.raw_dir, settings.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    batches = plan_batches(raw_dir, settings)
+    n_files = sum(len(b) for b in batches)
+    logger.info("%d files in %d batches under %s", n_files, len(batches), raw_dir)
+    width = max(1, settings.concurrency)
+
+    # ---- pass 1: scan (content keys for duplicates, line counts for repeated-line detection)
+    first_by_key: dict[str, str] = {}
+    duplicates: dict[str, str] = {}
+    line_counts = None
+    scan_seconds = 0.0
+    done = 0
+    for wave in _waves(batches, width):
+        counted = []
+        for result in _results(ingest_batch.submit(b, raw_dir, settings) for b in wave):
+            scan_seconds += result.stats.seconds
+            unique = []
+            for doc in sorted(result.items, key=lambda d: d.source_path):
+                first = first_by_key.setdefault(doc.content_key, doc.source_path)
+                if first == doc.source_path:
+                    unique.append(doc)
+                else:
+                    duplicates[doc.source_path] = first
+            counted.append(count_lines_batch.submit(unique))
+        for fut in counted:
+            counts = fut.result()
+            line_counts = counts if line_counts is None else merge_line_counts(line_counts, counts)
+            done += 1
+            _progress("scan", done, len(batches))
+        del counted
+    logger.info("scan: %d duplicate files", len(duplicates))
+
+    # ---- pass 2: process and store, wave by wave
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    staging = staging_dir(out_dir, run_id)
+    totals = {stage: StageStats(stage) for stage in STAGES}
+    quarantine_counts: Counter[str] = Counter()
+    written = Counter()
+    per_language: dict[str, Counter[str]] = {}
+    done = 0
+    for wave_no, wave in enumerate(_waves(batches, width)):
+        ingested = _results(ingest_batch.submit(b, raw_dir, settings, duplicates) for b in wave)
+        cleaned = _results(clean_batch.submit(r.items, line_counts, settings) for r in ingested)
+        languaged = _results(language_batch.submit(r.items, settings) for r in cleaned)
+        translated = _results(translate_batch.submit(r.items, settings) for r in languaged)
+        stored = []
+        for i, results in enumerate(zip(ingested, cleaned, languaged, translated, strict=True)):
+            rejected: list[Quarantined] = []
+            for stage, res in zip(STAGES, results, strict=False):
+                totals[stage].merge(res.stats)
+                rejected.extend(res.quarantined)
+            for q in rejected:
+                quarantine_counts[f"{q.stage}:{q.error_class}"] += 1
+            articles = results[-1].items
+            for a in articles:
+                lang_counts = per_language.setdefault(a.language or "und", Counter())
+                lang_counts["articles"] += 1
+                for frag in a.fragments:
+                    frag_counts = per_language.setdefault(frag.lang, Counter())
+                    frag_counts["fragments"] += 1
+                    frag_counts[f"status:{frag.translation_status}"] += 1
+            part = wave_no * width + i
+            stored.append(
+                store_batch.submit(articles, rejected, staging, part, settings.pipeline_version)
+            )
+        for fut in stored:
+            written.update(fut.result())
+            done += 1
+            _progress("process", done, len(batches))
+        del ingested, cleaned, languaged, translated, stored
+
+    summary = _summary(
+        settings,
+        n_files=n_files,
+        n_batches=len(batches),
+        duplicates=len(duplicates),
+        written=written,
+        quarantine_counts=quarantine_counts,
+        totals=totals,
+        per_language=per_language,
+        scan_seconds=scan_seconds,
+        seconds=time.perf_counter() - started,
+    )
+    commit_staging(staging, out_dir, summary)
+    _artifacts(summary)
+    logger.info(
+        "%d files: %d articles, %d duplicates, %d quarantined; balanced=%s",
+        n_files,
+        summary["articles_written"],
+        summary["duplicates"],
+        summary["quarantined"],
+        summary["balanced"],
+    )
+    if not summary["balanced"]:
+        raise RuntimeError(f"accounting does not balance: {summary['accounting']}")
+    return summary
+
+
+def _results(futures) -> list[StageResult]:
+    """Wait for a wave's batches of one stage (they run concurrently) and return their results."""
+    return [f.result() for f in list(futures)]
+
+
+def _summary(
+    settings: Settings,
+    *,
+    n_files: int,
+    n_batches: int,
+    duplicates: int,
+    written: Counter,
+    quarantine_counts: Counter,
+    totals: dict[str, StageStats],
+    per_language: dict[str, Counter],
+    scan_seconds: float,
+    seconds: float,
+) -> dict[str, Any]:
+    dup_rows = sum(v for k, v in quarantine_counts.items() if k.endswith(":duplicate"))
+    quarantined = sum(quarantine_counts.values()) - dup_rows
+    articles = written.get("articles", 0)
+    accounted = articles + dup_rows + quarantined
+    removed_by_rule = {
+        k.split(":", 1)[1]: v
+        for k, v in sorted(totals["clean"].counts.items())
+        if k.startswith("removed:")
+    }
+    status_counts: Counter[str] = Counter()
+    for counts in per_language.values():
+        for k, v in counts.items():
+            if k.startswith("status:"):
+                status_counts[k.split(":", 1)[1]] += v
+    missing = sorted(
+        k.split(":", 1)[1] for k in totals["translate"].counts if k.startswith("missing_model:")
+    )
+    return {
+        "raw_dir": str(settings.raw_dir),
+        "out_dir": str(settings.out_dir),
+        "files_found": n_files,
+        "batches": n_batches,
+        "articles_written": articles,
+        "duplicates": dup_rows,
+        "quarantined": quarantined,
+        "quarantine_by_class": dict(sorted(quarantine_counts.items())),
+        "accounting": f"{n_files} files = {articles} articles + {dup_rows} duplicates + {quarantined} quarantined",
+        "balanced": accounted == n_files and dup_rows == duplicates,
+        "languages": {k: dict(sorted(v.items())) for k, v in sorted(per_language.items())},
+        "translation_status": dict(sorted(status_counts.items())),
+        "missing_models": {lang: missing_model_hint(lang) for lang in missing},
+        "lines_in": totals["clean"].counts.get("lines:in", 0),
+        "lines_removed": totals["clean"].counts.get("lines:removed", 0),
+        "lines_removed_by_rule": removed_by_rule,
+        "stage_seconds": {
+            "scan": round(scan_seconds, 3),
+            **{s: round(t.seconds, 3) for s, t in totals.items()},
+        },
+        "stage_counts": {s: dict(sorted(t.counts.items())) for s, t in totals.items()},
+        "seconds": round(seconds, 3),
+        "articles_per_second": round(articles / seconds, 1) if seconds > 0 else None,
+        "pipeline_version": settings.pipeline_version,
+    }
+
+
+def _artifacts(summary: dict[str, Any]) -> None:
+    rows = []
+    for lang, counts in summary["languages"].items():
+        untranslated = {
+            k.split(":", 1)[1]: v
+            for k, v in counts.items()
+            if k.startswith("status:") and k not in ("status:translated", "status:cached")
+        }
+        rows.append(
+            {
+                "language": lang,
+                "articles": counts.get("articles", 0),
+                "fragments": counts.get("fragments", 0),
+                "translated": counts.get("status:translated", 0) + counts.get("status:cached", 0),
+                "untranslated": ", ".join(f"{k}={v}" for k, v in sorted(untranslated.items())),
+            }
+        )
+    create_table_artifact(
+        key="articles-by-language",
+        table=rows,
+        description="Articles, fragments and translation outcome per language",
+    )
+    lines = [
+        "# process-articles run",
+        "",
+        f"**{summary['accounting']}** (balanced: {summary['balanced']})",
+        "",
+        f"- input: `{summary['raw_dir']}`, output: `{summary['out_dir']}`",
+        f"- wall time: {summary['seconds']} s, {summary['articles_per_second']} articles/s",
+        "",
+        "## Quarantine",
+        "",
+        "| stage:class | files |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in summary["quarantine_by_class"].items()],
+        "",
+        "## Lines removed by rule",
+        "",
+        f"{summary['lines_removed']} of {summary['lines_in']} lines removed.",
+        "",
+        "| rule | lines |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in summary["lines_removed_by_rule"].items()],
+        "",
+        "## Seconds per stage (summed over batches)",
+        "",
+        "| stage | seconds |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in summary["stage_seconds"].items()],
+    ]
+    if summary["missing_models"]:
+        lines += ["", "## Missing translation models", ""]
+        lines += [f"- `{lang}`: {hint}" for lang, hint in summary["missing_models"].items()]
+    create_markdown_artifact(
+        key="run-report", markdown="\n".join(lines), description="process-articles run report"
+    )
