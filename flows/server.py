@@ -1,0 +1,160 @@
+"""A local Prefect server in the background (``articles server start|stop|status``) and the
+served deployment of ``process-articles`` (``articles serve``).
+
+The server listens on 127.0.0.1 only. Its PID and log files live in
+``$ARTICLES_STATE_DIR`` (default ``~/.cache/news-articles-pipeline``) as
+``prefect-server-<port>.pid`` / ``.log``. ``PREFECT_UI_API_URL`` is set to the server's own API
+URL, so the UI works on any port (without it the UI calls port 4200).
+
+Background processes started from a non-interactive shell inherit SIGINT as "ignored", and
+Prefect turns SIGTERM into SIGINT: we restore SIGINT's default handler in the child, so
+``stop`` (SIGTERM to the process group) really stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from flows import prefect_env
+
+
+def state_dir() -> Path:
+    base = os.environ.get("ARTICLES_STATE_DIR")
+    if base:
+        return Path(base)
+    cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache_home) / "news-articles-pipeline"
+
+
+def pid_file(port: int) -> Path:
+    return state_dir() / f"prefect-server-{port}.pid"
+
+
+def log_file(port: int) -> Path:
+    return state_dir() / f"prefect-server-{port}.log"
+
+
+def _restore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _read_pid(port: int) -> int | None:
+    try:
+        pid = int(pid_file(port).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def start(port: int, timeout: float = 90.0) -> int:
+    url = prefect_env.api_url(port)
+    if prefect_env.healthy(url):
+        print(f"Prefect server already running: UI http://{prefect_env.HOST}:{port}")
+        return 0
+    state_dir().mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_UI_API_URL"] = url
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_SERVER_API_HOST", prefect_env.HOST)
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", prefect_env.HOST]
+    cmd += ["--port", str(port)]
+    log = log_file(port).open("ab")
+    proc = subprocess.Popen(  # noqa: S603
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_restore_sigint,  # noqa: PLW1509
+    )
+    pid_file(port).write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            print(f"Prefect server exited with code {proc.returncode}; see {log_file(port)}")
+            pid_file(port).unlink(missing_ok=True)
+            return 1
+        if prefect_env.healthy(url, timeout=1.0):
+            print(f"Prefect server running (pid {proc.pid}): UI http://{prefect_env.HOST}:{port}")
+            print(f"  API {url}; log {log_file(port)}; stop with: articles server stop")
+            return 0
+        time.sleep(0.5)
+    print(f"Prefect server not healthy after {timeout:.0f} s; see {log_file(port)}")
+    return 1
+
+
+def stop(port: int, timeout: float = 20.0) -> int:
+    pid = _read_pid(port)
+    if pid is None:
+        pid_file(port).unlink(missing_ok=True)
+        print(f"no Prefect server started by articles on port {port}")
+        return 0
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _read_pid(port) is not None:
+        _reap(pid)
+        time.sleep(0.2)
+    if _read_pid(port) is not None:
+        os.killpg(pid, signal.SIGKILL)
+        print(f"Prefect server (pid {pid}) did not stop on SIGTERM; killed")
+    else:
+        print(f"Prefect server (pid {pid}) stopped")
+    pid_file(port).unlink(missing_ok=True)
+    return 0
+
+
+def _reap(pid: int) -> None:
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def status(port: int) -> int:
+    url = prefect_env.api_url(port)
+    pid = _read_pid(port)
+    if prefect_env.healthy(url):
+        owner = f"pid {pid}" if pid else "not started by articles"
+        print(f"running ({owner}): UI http://{prefect_env.HOST}:{port}, API {url}")
+        return 0
+    print(f"not running on port {port}" + (f" (pid {pid} alive but not healthy)" if pid else ""))
+    return 3
+
+
+def main(args: argparse.Namespace) -> int:
+    port = prefect_env.port_from_env(args.port)
+    return {"start": start, "stop": stop, "status": status}[args.action](port)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the deployment ``process-articles/<name>`` until stopped (SIGINT or SIGTERM)."""
+    mode = prefect_env.prepare(port=args.port, verbose=True)
+    if mode.kind == "temporary":
+        print(
+            "articles serve needs a Prefect server: run `articles server start` first "
+            "(or set PREFECT_API_URL)"
+        )
+        return 1
+    _restore_sigint()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from flows.process_articles import process_articles
+
+    print(f"serving process-articles/{args.name} ({mode.api_url}); trigger it with:")
+    print(f"  prefect deployment run 'process-articles/{args.name}' --param raw_dir=raw --watch")
+    process_articles.serve(name=args.name)
+    return 0
