@@ -77,7 +77,7 @@ def discover(raw_dir: Path) -> list[Discovered]:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode raw bytes: BOMs first, then strict UTF-8, then UTF-16 without BOM, then cp1251.
+    """Decode raw bytes: BOMs first, then UTF-16 without BOM (NUL pattern), strict UTF-8, cp1251.
 
     Returns ``(text, encoding)``; raises ``UnicodeDecodeError`` / ``ValueError`` when nothing fits.
     """
@@ -85,10 +85,6 @@ def decode(data: bytes) -> tuple[str, str]:
         return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        utf8_error = exc
     # UTF-16 without BOM: every other byte NUL in mostly-ASCII text.
     if len(data) >= 4 and len(data) % 2 == 0:
         even_nuls = data[1::2].count(0) / (len(data) / 2)
@@ -99,6 +95,10 @@ def decode(data: bytes) -> tuple[str, str]:
                 return data.decode(enc), enc
             except UnicodeDecodeError:
                 pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
     if _looks_like_cp1251(data):
         return data.decode("cp1251"), "cp1251"
     raise ValueError(

@@ -1,0 +1,165 @@
+"""Ingest: discovery, decoding, normalisation and the quarantine reasons for bad files."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tasks.config import Settings
+from tasks.ingest import (
+    Discovered,
+    content_key,
+    decode,
+    discover,
+    normalise_text,
+    read_one,
+    run_ingest,
+)
+from tasks.records import Quarantined, RawDoc
+
+RU = "Заметили ошибку в тексте? Выделите её и нажмите Ctrl + Enter. Баку, 2 мая, АЗЕРТАДЖ"
+AZ = "Vətən müharibəsinin Anım Gününün rəmzi olan Xarı bülbül"
+CFG = Settings.load(max_file_bytes=10_000)
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "text"),
+    [
+        (AZ.encode("utf-8"), "utf-8", AZ),
+        (codecs.BOM_UTF8 + AZ.encode("utf-8"), "utf-8-sig", AZ),
+        (codecs.BOM_UTF16_LE + RU.encode("utf-16-le"), "utf-16", RU),
+        (codecs.BOM_UTF16_BE + RU.encode("utf-16-be"), "utf-16", RU),
+        (RU.encode("cp1251"), "cp1251", RU),
+        ("Hello world, plain text".encode("utf-16-le"), "utf-16-le", "Hello world, plain text"),
+    ],
+)
+def test_decode_detects_the_encoding(data, encoding, text):
+    assert decode(data) == (text, encoding)
+
+
+def test_decode_refuses_bytes_that_are_neither_utf8_utf16_nor_cyrillic_cp1251():
+    with pytest.raises(ValueError, match="not valid UTF-8"):
+        decode(bytes(range(128, 256)) * 4)
+
+
+def test_normalise_text_folds_line_endings_and_drops_control_characters():
+    assert normalise_text("a\r\nb\rc\x00d\x07e\tf\n") == "a\nb\ncde\tf\n"
+    assert normalise_text("e\u0301") == "\u00e9"  # NFC
+
+
+def test_content_key_ignores_whitespace_layout_only():
+    assert content_key("a b\n\nc") == content_key("a  b\r\nc ")
+    assert content_key("a b c") != content_key("a b d")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "error_class", "message"),
+    [
+        ("empty.txt", b"", "empty", "file is empty"),
+        ("blank.txt", b" \n\t\r\n ", "empty", "whitespace-only"),
+        ("nul.txt", b"abc\x00\x01\x02" * 50 + b"\x00" * 200, "binary", "NUL bytes"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "binary", "PNG image"),
+        ("big.txt", b"x" * 10_001, "too_large", "exceeds the limit"),
+        ("bad.txt", bytes(range(128, 256)) * 4, "undecodable", "not valid UTF-8"),
+    ],
+)
+def test_bad_files_are_quarantined_with_a_reason_naming_the_file(
+    tmp_path, name, data, error_class, message
+):
+    _write(tmp_path, name, data)
+    result = read_one(tmp_path, name, CFG)
+    assert isinstance(result, Quarantined)
+    assert result.error_class == error_class
+    assert result.stage == "ingest"
+    assert result.reason.startswith(f"{name}: ")
+    assert message in result.reason
+
+
+def test_crlf_and_nul_bytes_in_text_are_normalised(tmp_path):
+    _write(tmp_path, "crlf.txt", b" date 2025-04-22 Title\r\nBody line\r\nSecond\x00 line\r")
+    doc = read_one(tmp_path, "crlf.txt", CFG)
+    assert isinstance(doc, RawDoc)
+    assert doc.text == " date 2025-04-22 Title\nBody line\nSecond line\n"
+    assert doc.encoding == "utf-8"
+    assert len(doc.source_sha256) == 64
+
+
+def test_vanished_and_unreadable_files(tmp_path):
+    gone = read_one(tmp_path, "gone.txt", CFG)
+    assert isinstance(gone, Quarantined) and gone.error_class == "vanished"
+    (tmp_path / "dir.txt").mkdir()
+    unreadable = read_one(tmp_path, "dir.txt", CFG)
+    assert isinstance(unreadable, Quarantined) and unreadable.error_class == "unreadable"
+    assert "dir.txt" in unreadable.reason
+
+
+def test_discover_recurses_keeps_txt_and_extensionless_and_never_follows_links(tmp_path):
+    outside = tmp_path / "outside"
+    raw = tmp_path / "raw"
+    _write(outside, "secret.txt", b"outside text")
+    _write(raw, "a.txt", b"A")
+    _write(raw, "sub/b", b"B")
+    _write(raw, "sub/c.json", b"{}")
+    _write(raw, ".hidden.txt", b"H")
+    os.symlink(outside / "secret.txt", raw / "link_out.txt")
+    os.symlink(raw / "a.txt", raw / "link_in.txt")
+    os.symlink(raw, raw / "sub" / "loop")  # a directory loop
+    found = {d.rel_path: d.problem for d in discover(raw)}
+    assert found == {
+        "a.txt": None,
+        "sub/b": None,
+        "link_out.txt": "symlink_outside",
+        "link_in.txt": "symlink",
+        "sub/loop": "symlink_dir",
+    }
+
+
+def test_discover_names_a_missing_directory(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope"):
+        discover(tmp_path / "nope")
+
+
+def test_run_ingest_accounts_for_every_path_and_marks_duplicates(tmp_path):
+    _write(tmp_path, "a.txt", b"Same text\n")
+    _write(tmp_path, "b.txt", b"Same  text\r\n")
+    _write(tmp_path, "c.txt", b"")
+    paths = [
+        Discovered("a.txt"),
+        Discovered("b.txt"),
+        Discovered("c.txt"),
+        Discovered("d.txt", "symlink", "x"),
+    ]
+    result = run_ingest(paths, tmp_path, CFG, duplicates={"b.txt": "a.txt"})
+    assert [d.source_path for d in result.items] == ["a.txt"]
+    classes = {q.source_path: (q.stage, q.error_class) for q in result.quarantined}
+    assert classes == {
+        "b.txt": ("dedupe", "duplicate"),
+        "c.txt": ("ingest", "empty"),
+        "d.txt": ("ingest", "symlink"),
+    }
+    assert len(result.items) + len(result.quarantined) == len(paths)
+    assert result.stats.records_in == 4 and result.stats.records_out == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=3000))
+def test_any_bytes_become_a_doc_or_a_quarantine_row(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("anybytes")
+    _write(root, "x.txt", data)
+    result = read_one(root, "x.txt", CFG)
+    assert isinstance(result, RawDoc | Quarantined)
+    if isinstance(result, RawDoc):
+        assert result.text.strip()
+        assert "\r" not in result.text and "\x00" not in result.text
