@@ -53,3 +53,48 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """A real local Prefect server (``articles server start``) on a free loopback port.
+
+    Started once per session (~10 s); every flow test sends its runs there. Yields the API URL.
+    """
+    import os
+
+    from flows import server
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "ARTICLES_STATE_DIR", "PREFECT_API_URL")}
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ["ARTICLES_STATE_DIR"] = str(home / "state")
+    os.environ.pop("PREFECT_API_URL", None)
+    port = _free_port()
+    assert server.start(port, timeout=120) == 0, (home / "state").glob("*.log")
+    url = f"http://127.0.0.1:{port}/api"
+    os.environ["PREFECT_API_URL"] = url
+    try:
+        yield url
+    finally:
+        assert server.stop(port) == 0
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def prefect_api(prefect_server):
+    """Point in-process Prefect at the session's server for one test."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+        yield prefect_server
