@@ -1,0 +1,854 @@
+"""Clean: header line, site profiles, repeated-line detection, metadata -> ``Article``.
+
+Pure functions; the Prefect wrappers are at the bottom.
+
+How one page is cleaned (``clean_document``):
+
+1. The scraper's first line `` date YYYY-MM-DD <text>`` gives the header date and a text whose role
+   (banner, title, lead, byline, noise, none) is decided after the rest of the page is understood.
+2. The site is recognised from the text (``tasks/sites/*.toml``); its line rules run before the
+   generic ones (``tasks/sites/_generic.toml``). Every removed line is kept in ``Article.removed``
+   with the rule that removed it; nothing else leaves the page (lossless, whole lines only).
+3. cc_net-style repeated lines: a line seen in >= ``repeated_line_min_docs`` documents of the site
+   and in >= ``repeated_line_min_share`` of them is boilerplate (rule ``repeated_line``).
+4. The head zone (before the first body paragraph) yields title, author, category, time; a tail
+   marker ("Latest", "Digər xəbərlər", "Tags:", ...) after the body ends the article: what
+   follows is a related/most-read block. Teasers (headline + time pairs) after the last prose
+   paragraph are removed too.
+5. The kept lines, in order, are the body, one paragraph per line, separated by a blank line.
+
+Datelines ("BAKU, Azerbaijan, April 22.", "Баку, 2 мая, АЗЕРТАДЖ") are extracted as metadata; a
+dateline alone on a line is removed (rule ``dateline``), one that starts a paragraph stays in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import tomllib
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from tasks.config import Settings
+from tasks.records import Article, Quarantined, RawDoc, RemovedLine, StageResult, StageStats
+
+SITES_DIR = Path(__file__).with_name("sites")
+GENERIC_PROFILE = "_generic"
+UNKNOWN_SITE = "unknown"
+REPEATED_MAX_CHARS = 400  # longer lines are prose; never removed as repeated boilerplate
+
+HEADER_RE = re.compile(r"^[ \t]{0,3}date[ \t]+(\d{4})-(\d{1,2})-(\d{1,2})(?:[ \t]+(.*?))?[ \t]*$")
+_WS = re.compile(r"\s+")
+_DIGITS = re.compile(r"\d")
+_EDGE_PUNCT = re.compile(r"^[\s•·\-–—*|>»«\"'“”‘’]+|[\s:.…|\-–—\"'“”‘’]+$")
+_SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*(?:\s|$)")
+_UPPER = "A-ZƏÇĞİÖŞÜÄÂÎÛА-ЯЁҒҚҢӨҮҰҺІЇЄҐ"
+
+
+# --- normalisation ---------------------------------------------------------------------------
+
+
+def norm(text: str) -> str:
+    """Case-folded, NFKC, whitespace-folded text."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def norm_exact(text: str) -> str:
+    """``norm`` without leading bullets and trailing ":", "." or "…" (for exact-line lists)."""
+    return _EDGE_PUNCT.sub("", norm(text))
+
+
+def norm_repeat(text: str) -> str:
+    """cc_net normalisation for repeated-line detection: folded, digits as 0, edges stripped."""
+    return _DIGITS.sub("0", norm_exact(text))
+
+
+def line_hash(text: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(norm_repeat(text).encode("utf-8"), digest_size=8).digest(), "big"
+    )
+
+
+# --- site profiles ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineRule:
+    name: str
+    exact: frozenset[str] = frozenset()
+    patterns: tuple[re.Pattern[str], ...] = ()
+    max_chars: int | None = None
+    starts_tail: bool = False
+
+    def matches(self, line: str) -> bool:
+        if self.max_chars is not None and len(line.strip()) > self.max_chars:
+            return False
+        if self.exact and norm_exact(line) in self.exact:
+            return True
+        return any(p.search(line) for p in self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A site profile merged with the generic layer (site data first)."""
+
+    name: str | None
+    strong: tuple[re.Pattern[str], ...]
+    weak: tuple[re.Pattern[str], ...]
+    rules: tuple[LineRule, ...]
+    time: tuple[re.Pattern[str], ...]
+    author: tuple[re.Pattern[str], ...]
+    author_line: re.Pattern[str] | None
+    tags: tuple[re.Pattern[str], ...]
+    datelines: tuple[re.Pattern[str], ...]
+    header_noise: tuple[re.Pattern[str], ...]
+    header_byline: tuple[re.Pattern[str], ...]
+    breadcrumb_home: frozenset[str]
+    section_labels: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Profiles:
+    generic: Profile
+    sites: tuple[Profile, ...]
+    months: dict[str, int]
+    month_alt: str
+
+
+def _expand(pattern: str, placeholders: dict[str, str]) -> str:
+    for key, value in placeholders.items():
+        pattern = pattern.replace("{" + key + "}", value)
+    return pattern
+
+
+def _compile_all(patterns: list[str], placeholders: dict[str, str], where: str):
+    out = []
+    for p in patterns:
+        try:
+            out.append(re.compile(_expand(p, placeholders)))
+        except re.error as exc:  # a broken profile must fail loudly, naming the file
+            raise ValueError(f"{where}: bad regex {p!r}: {exc}") from exc
+    return tuple(out)
+
+
+def _rules(data: dict, placeholders: dict[str, str], lists: dict[str, list[str]], where: str):
+    rules = []
+    for raw in data.get("rules", []):
+        exact = list(raw.get("exact", []))
+        if "exact_from" in raw:
+            exact += lists[raw["exact_from"]]
+        rules.append(
+            LineRule(
+                name=raw["name"],
+                exact=frozenset(norm_exact(e) for e in exact),
+                patterns=_compile_all(raw.get("patterns", []), placeholders, where),
+                max_chars=raw.get("max_chars"),
+                starts_tail=bool(raw.get("starts_tail", False)),
+            )
+        )
+    return tuple(rules)
+
+
+@lru_cache(maxsize=4)
+def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
+    """Read ``_generic.toml`` and every site profile once (cached per process)."""
+    with open(sites_dir / f"{GENERIC_PROFILE}.toml", "rb") as fh:
+        gdata = tomllib.load(fh)
+    months: dict[str, int] = {}
+    for num, names in gdata["months"].items():
+        for name in names:
+            months[name.casefold()] = int(num)
+    month_alt = "|".join(re.escape(m) for m in sorted(months, key=len, reverse=True))
+    placeholders = {"month": month_alt, "U": _UPPER, **gdata.get("placeholders", {})}
+    # placeholders may use {U} and {month} themselves
+    placeholders = {k: _expand(v, placeholders) for k, v in placeholders.items()}
+    lists = {"sections": list(gdata.get("sections", {}).get("labels", []))}
+    where = str(sites_dir / f"{GENERIC_PROFILE}.toml")
+    gmeta = gdata.get("meta", {})
+    generic = Profile(
+        name=None,
+        strong=(),
+        weak=(),
+        rules=_rules(gdata, placeholders, lists, where),
+        time=_compile_all(gmeta.get("time", []), placeholders, where),
+        author=_compile_all(gmeta.get("author", []), placeholders, where),
+        author_line=None,
+        tags=_compile_all(gmeta.get("tags", []), placeholders, where),
+        datelines=_compile_all(gmeta.get("datelines", []), placeholders, where),
+        header_noise=_compile_all(gdata.get("header", {}).get("noise", []), placeholders, where),
+        header_byline=_compile_all(gdata.get("header", {}).get("byline", []), placeholders, where),
+        breadcrumb_home=frozenset(
+            norm_exact(h) for h in gdata.get("breadcrumbs", {}).get("home", [])
+        ),
+        section_labels=frozenset(norm_exact(s) for s in lists["sections"]),
+    )
+    sites = []
+    for path in sorted(sites_dir.glob("*.toml")):
+        if path.name.startswith("_"):
+            continue
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        where = str(path)
+        meta = data.get("meta", {})
+        rec = data.get("recognize", {})
+        author_line = meta.get("author_line")
+        sites.append(
+            Profile(
+                name=data["name"],
+                strong=_compile_all(rec.get("strong", []), placeholders, where),
+                weak=_compile_all(rec.get("weak", []), placeholders, where),
+                rules=_rules(data, placeholders, lists, where) + generic.rules,
+                time=_compile_all(meta.get("time", []), placeholders, where) + generic.time,
+                author=_compile_all(meta.get("author", []), placeholders, where) + generic.author,
+                author_line=re.compile(_expand(author_line, placeholders)) if author_line else None,
+                tags=_compile_all(meta.get("tags", []), placeholders, where) + generic.tags,
+                datelines=_compile_all(meta.get("datelines", []), placeholders, where)
+                + generic.datelines,
+                header_noise=generic.header_noise,
+                header_byline=generic.header_byline,
+                breadcrumb_home=generic.breadcrumb_home,
+                section_labels=generic.section_labels,
+            )
+        )
+    return Profiles(generic=generic, sites=tuple(sites), months=months, month_alt=month_alt)
+
+
+def detect_site(text: str, profiles: Profiles | None = None) -> Profile:
+    """The best-scoring site profile (strong pattern = 3, weak = 1; needs >= 2), else generic."""
+    profiles = profiles or load_profiles()
+    best, best_score = profiles.generic, 1
+    for prof in profiles.sites:
+        score = 3 * sum(1 for p in prof.strong if p.search(text))
+        score += sum(1 for p in prof.weak if p.search(text))
+        if score > best_score:
+            best, best_score = prof, score
+    return best
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    day: date
+    hour: int | None = None
+    minute: int | None = None
+    second: int = 0
+    offset_minutes: int | None = None
+
+
+_OFFSET_RE = re.compile(r"(?i)(?:UTC|GMT)\s*([+\-−–])\s*(\d{1,2})(?::?(\d{2}))?")
+_TIME_RE = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp][Mm]))?(?![\d:])")
+
+
+@lru_cache(maxsize=1)
+def _date_res() -> tuple[re.Pattern[str], ...]:
+    alt = load_profiles().month_alt
+    return (
+        re.compile(rf"(?i)(?<!\d)(\d{{1,2}})\s*[.,]?\s+({alt})\.?,?\s+(\d{{4}})"),  # 22 April 2025
+        re.compile(rf"(?i)(?<![^\W\d_])({alt})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})"),  # April 22, 2025
+        re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})(?![\d.])"),  # 28.06.2013
+        re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])"),  # 11/24/2023 (US)
+        re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"),  # 2025-04-22
+    )
+
+
+def month_number(word: str) -> int | None:
+    return load_profiles().months.get(word.casefold().rstrip("."))
+
+
+def parse_when(text: str) -> When | None:
+    """The first date in ``text`` with the time and UTC offset that follow it; None if none/invalid."""
+    for kind, rx in enumerate(_date_res()):
+        m = rx.search(text)
+        if not m:
+            continue
+        g = m.groups()
+        try:
+            if kind == 0:
+                y, mo, d = int(g[2]), month_number(g[1]), int(g[0])
+            elif kind == 1:
+                y, mo, d = int(g[2]), month_number(g[0]), int(g[1])
+            elif kind == 2:
+                y, mo, d = int(g[2]), int(g[1]), int(g[0])
+                y = y + 2000 if y < 100 else y
+            elif kind == 3:
+                y, mo, d = int(g[2]), int(g[0]), int(g[1])
+            else:
+                y, mo, d = int(g[0]), int(g[1]), int(g[2])
+            if mo is None:
+                continue
+            day = date(y, mo, d)
+        except ValueError:
+            continue
+        rest = text[m.end() :]
+        tm = _TIME_RE.search(rest)
+        hour = minute = None
+        second = 0
+        if tm:
+            hour, minute = int(tm.group(1)), int(tm.group(2))
+            second = int(tm.group(3) or 0)
+            ampm = (tm.group(4) or "").lower()
+            if ampm == "pm" and hour < 12:
+                hour += 12
+            elif ampm == "am" and hour == 12:
+                hour = 0
+            if hour > 23 or minute > 59 or second > 59:
+                hour = minute = None
+                second = 0
+        offset = None
+        om = _OFFSET_RE.search(rest)
+        if om:
+            sign = -1 if om.group(1) in "-−–" else 1
+            offset = sign * (int(om.group(2)) * 60 + int(om.group(3) or 0))
+            if abs(offset) > 14 * 60:
+                offset = None
+        return When(day, hour, minute, second, offset)
+    return None
+
+
+# --- line counts (cc_net repeated lines) -----------------------------------------------------
+
+
+@dataclass(slots=True)
+class LineCounts:
+    """Per site: how many documents were counted, and in how many of them each line occurs.
+
+    Lines are keyed by a 64-bit hash of their cc_net normalisation. Picklable and mergeable.
+    """
+
+    docs: Counter[str] = field(default_factory=Counter)
+    lines: dict[str, Counter[int]] = field(default_factory=dict)
+
+    def docs_with(self, site: str, text: str) -> int:
+        return self.lines.get(site, Counter()).get(line_hash(text), 0)
+
+
+def _site_key(profile: Profile) -> str:
+    return profile.name or UNKNOWN_SITE
+
+
+def _doc_line_hashes(text: str) -> set[int]:
+    hashes = set()
+    for i, line in enumerate(text.split("\n")):
+        if i == 0 and (m := HEADER_RE.match(line)):
+            line = m.group(4) or ""
+        if norm_repeat(line):
+            hashes.add(line_hash(line))
+    return hashes
+
+
+def count_lines(docs: list[RawDoc]) -> LineCounts:
+    """Count, per site, the documents and the documents containing each normalised line.
+
+    Documents marked as duplicates (``duplicate_of``) or repeating a content key already seen in
+    this batch are skipped, so copies of one article cannot make its own lines look repeated.
+    """
+    counts = LineCounts()
+    seen: set[str] = set()
+    for doc in docs:
+        if doc.duplicate_of is not None or doc.content_key in seen:
+            continue
+        seen.add(doc.content_key)
+        site = _site_key(detect_site(doc.text))
+        counts.docs[site] += 1
+        counts.lines.setdefault(site, Counter()).update(_doc_line_hashes(doc.text))
+    return counts
+
+
+def merge_line_counts(a: LineCounts, b: LineCounts) -> LineCounts:
+    """A new ``LineCounts`` holding both (inputs are not modified)."""
+    out = LineCounts(docs=Counter(a.docs) + Counter(b.docs))
+    for site in set(a.lines) | set(b.lines):
+        out.lines[site] = Counter(a.lines.get(site, Counter())) + Counter(
+            b.lines.get(site, Counter())
+        )
+    return out
+
+
+def is_repeated(line_counts: LineCounts | None, site: str, text: str, settings: Settings) -> bool:
+    if line_counts is None or len(text.strip()) > REPEATED_MAX_CHARS:
+        return False
+    total = line_counts.docs.get(site, 0)
+    if total <= 0:
+        return False
+    n = line_counts.docs_with(site, text)
+    return (
+        n >= max(settings.repeated_line_min_docs, 1)
+        and n / total >= settings.repeated_line_min_share
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _is_prose(text: str) -> bool:
+    t = text.strip()
+    if len(t) >= 100 and _SENTENCE_END.search(t):
+        return True
+    return len(t) >= 40 and len(_words(t)) >= 6 and bool(re.search(r"[.!?…][\"'»”’)\]]*$", t))
+
+
+def _is_title_like(text: str) -> bool:
+    t = text.strip()
+    n = len(_words(t))
+    if not (15 <= len(t) <= 250 and 3 <= n <= 35):
+        return False
+    if t.endswith(".") and not t.endswith("..."):
+        return False
+    letters = sum(ch.isalpha() for ch in t)
+    return letters >= 0.6 * len(t.replace(" ", ""))
+
+
+def _lang_hint(text: str) -> str | None:
+    """A coarse script/language class: cyr, az, latin; None when unclear."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 8:
+        return None
+    cyr = sum("\u0400" <= ch <= "\u04ff" for ch in letters)
+    if cyr / len(letters) >= 0.6:
+        return "cyr"
+    if cyr / len(letters) > 0.2:
+        return None
+    low = text.casefold()
+    schwa = low.count("ə")
+    if schwa / len(letters) >= 0.01 or (len(letters) < 200 and schwa >= 1):
+        return "az"
+    special = sum(low.count(c) for c in "ğışçöü")
+    if special / len(letters) >= 0.02:
+        return None  # Turkish or Azerbaijani without ə: unclear
+    return "latin"
+
+
+def _search_group(patterns, text: str, group: str) -> re.Match[str] | None:
+    for p in patterns:
+        m = p.search(text)
+        if m and group in m.re.groupindex:
+            return m
+    return None
+
+
+def _split_tags(text: str) -> list[str]:
+    parts = re.split(r"\s*[,;|#]\s*|\s{2,}", text.strip())
+    return [p.strip(" .#") for p in parts if p.strip(" .#")]
+
+
+# --- the cleaner -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Page:
+    lines: list[str]
+    rule: dict[int, str] = field(default_factory=dict)  # 0-based index -> removal rule
+
+    def kept(self, i: int) -> bool:
+        return i not in self.rule and bool(self.lines[i].strip())
+
+
+@dataclass(slots=True)
+class CleanOutcome:
+    article: Article
+    counts: Counter[str]
+    non_blank_lines: int
+
+
+def clean_document(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> Article:
+    """Clean one raw page into an ``Article`` (body may be empty: ``run_clean`` quarantines it)."""
+    return _clean(doc, line_counts, settings).article
+
+
+def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> CleanOutcome:
+    profiles = load_profiles()
+    profile = detect_site(doc.text, profiles)
+    site = _site_key(profile)
+    counts: Counter[str] = Counter()
+    art = Article(
+        article_id=doc.content_key[:16],
+        source_path=doc.source_path,
+        source_sha256=doc.source_sha256,
+        encoding=doc.encoding,
+        site=profile.name,
+    )
+    page = _Page(doc.text.split("\n"))
+    lines = page.lines
+    n = len(lines)
+
+    # 1. header line
+    start = 0
+    header_date: date | None = None
+    header_text: str | None = None
+    hm = HEADER_RE.match(lines[0]) if lines else None
+    if hm:
+        start = 1
+        header_text = (hm.group(4) or "").strip()
+        try:
+            header_date = date(int(hm.group(1)), int(hm.group(2)), int(hm.group(3)))
+        except ValueError:
+            counts["header:bad_date"] += 1
+    art.header_text = header_text
+
+    # 2. line rules, with metadata extraction; tags after "Tags:" alone
+    when: When | None = None
+    in_tags = False
+    for i in range(start, n):
+        line = lines[i]
+        if not line.strip():
+            in_tags = False
+            continue
+        if (m := _search_group(profile.time, line, "when")) is not None:
+            w = parse_when(m.group("when"))
+            if w is not None:
+                page.rule[i] = "published_time"
+                if when is None:
+                    when = w
+                    cat = (m.groupdict().get("category") or "").strip()
+                    if cat and art.category is None:
+                        art.category = cat
+                continue
+        if (m := _search_group(profile.tags, line, "tags")) is not None:
+            page.rule[i] = "tags"
+            art.tags.extend(_split_tags(m.group("tags")))
+            in_tags = not m.group("tags").strip()
+            continue
+        rule = next((r for r in profile.rules if r.matches(line)), None)
+        if rule is not None:
+            page.rule[i] = rule.name
+            in_tags = False
+            continue
+        if in_tags and len(line.strip()) <= 60:
+            page.rule[i] = "tags"
+            art.tags.extend(_split_tags(line))
+            continue
+        in_tags = False
+        if (m := _search_group(profile.author, line, "author")) is not None:
+            page.rule[i] = "author"
+            if art.author is None:
+                art.author = m.group("author").strip()
+    _breadcrumbs(page, start, profile, art)
+
+    # 3. cc_net repeated lines
+    for i in range(start, n):
+        if page.kept(i) and is_repeated(line_counts, site, lines[i], settings):
+            page.rule[i] = "repeated_line"
+
+    # 4. datelines and the start of the body
+    body_start = None
+    for i in range(start, n):
+        if not page.kept(i):
+            continue
+        m = _search_group(profile.datelines, lines[i].strip(), "dateline")
+        if m is not None:
+            if art.dateline is None:
+                art.dateline = m.group("dateline").strip()
+            rest = lines[i].strip()[m.end() :].strip(" \t:.,-–—")
+            if not rest:
+                page.rule[i] = "dateline"
+                continue
+            body_start = i
+            break
+        if _is_prose(lines[i]):
+            body_start = i
+            break
+    head_end = body_start if body_start is not None else n
+
+    # 5. title
+    header_norm = norm_exact(header_text) if header_text else ""
+    title_i = _find_title(page, start, head_end, body_start, header_norm)
+    if title_i is not None:
+        art.title = lines[title_i].strip()
+        page.rule[title_i] = "title"
+        tnorm = norm_exact(art.title)
+        for i in range(start, n):
+            if page.kept(i) and norm_exact(lines[i]) == tnorm:
+                page.rule[i] = "duplicate_title"
+
+    # 6. author lines in the head zone (profiles that print the name alone)
+    if profile.author_line is not None and body_start is not None:
+        for i in range(start, head_end):
+            s = lines[i].strip()
+            if (
+                page.kept(i)
+                and len(s) <= 40
+                and profile.author_line.match(s)
+                and norm_exact(s) not in profile.section_labels
+            ):
+                page.rule[i] = "author"
+                if art.author is None:
+                    art.author = s
+
+    # 7. the tail: a marker after the body ends the article
+    tail_from = None
+    if body_start is not None:
+        for i in range(body_start + 1, n):
+            r = page.rule.get(i)
+            if r is not None and (r == "tags" or _starts_tail(profile, r)):
+                tail_from = i
+                break
+    if tail_from is not None:
+        for i in range(tail_from + 1, n):
+            if page.kept(i):
+                page.rule[i] = "related_block"
+    _teasers(page, start, n)
+
+    # 8. header role
+    role = _header_role(page, art, profile, site, header_text, line_counts, settings, start)
+    art.header_role = role
+    counts[f"header_role:{role}"] += 1
+
+    # 9. dates
+    if when is not None:
+        art.published_date = when.day
+        if when.offset_minutes is not None and when.hour is not None:
+            tz = timezone(timedelta(minutes=when.offset_minutes))
+            local = datetime.combine(when.day, datetime.min.time()).replace(
+                hour=when.hour, minute=when.minute or 0, second=when.second, tzinfo=tz
+            )
+            art.published_at = local.astimezone(UTC)
+            art.published_utc_offset_minutes = when.offset_minutes
+        if header_date is not None and header_date != when.day:
+            counts["header:date_mismatch"] += 1
+    elif header_date is not None:
+        art.published_date = header_date
+    if art.dateline is None and role == "lead" and header_text:
+        m = _search_group(profile.datelines, header_text, "dateline")
+        if m is not None:
+            art.dateline = m.group("dateline").strip()
+
+    # 10. body and removed lines
+    paragraphs: list[str] = []
+    if role == "lead" and start == 1 and 0 not in page.rule and header_text:
+        paragraphs.append(header_text)
+    removed: list[RemovedLine] = []
+    if start == 1 and 0 in page.rule:
+        removed.append(RemovedLine(1, header_text or "", page.rule[0]))
+    non_blank = 0
+    for i in range(start, n):
+        if not lines[i].strip():
+            continue
+        non_blank += 1
+        if i in page.rule:
+            removed.append(RemovedLine(i + 1, lines[i], page.rule[i]))
+        else:
+            paragraphs.append(lines[i].strip())
+    if start == 1 and header_text:
+        non_blank += 1
+    art.removed = removed
+    art.body = "\n\n".join(paragraphs)
+    art.word_count = len(art.body.split())
+    art.tags = list(dict.fromkeys(art.tags))
+    return CleanOutcome(art, counts, non_blank)
+
+
+def _starts_tail(profile: Profile, rule_name: str) -> bool:
+    return any(r.starts_tail and r.name == rule_name for r in profile.rules)
+
+
+def _breadcrumbs(page: _Page, start: int, profile: Profile, art: Article) -> None:
+    """Numbered runs ("1. Home", "2. Azerbaijan", "3. Politics") starting with a home word."""
+    item = re.compile(r"^\s*\d{1,2}[.)]\s+(\S.{0,60})$")
+    lines = page.lines
+    i = start
+    while i < len(lines):
+        m = item.match(lines[i])
+        if m and norm_exact(m.group(1)) in profile.breadcrumb_home:
+            j = i
+            last = None
+            while j < len(lines) and (mm := item.match(lines[j])):
+                page.rule[j] = "breadcrumb"
+                last = mm.group(1).strip()
+                j += 1
+            if art.category is None and last and norm_exact(last) not in profile.breadcrumb_home:
+                art.category = last
+            i = j
+        else:
+            i += 1
+
+
+def _find_title(
+    page: _Page, start: int, head_end: int, body_start: int | None, header_norm: str
+) -> int | None:
+    lines = page.lines
+    head = [i for i in range(start, head_end) if page.kept(i) and _is_title_like(lines[i])]
+    if not head:
+        return None
+    # (a) the header text repeats a head line; (b) a head line printed twice (title + duplicate)
+    for i in head:
+        if header_norm and norm_exact(lines[i]) == header_norm:
+            return i
+    seen: dict[str, int] = {}
+    for i in head:
+        key = norm_exact(lines[i])
+        if key in seen:
+            return seen[key]
+        seen[key] = i
+    # (c) next to the published-time line
+    for i in head:
+        for j in (i - 1, i + 1):
+            k = j
+            while start <= k < len(lines) and not lines[k].strip():
+                k += -1 if j < i else 1
+            if start <= k < len(lines) and page.rule.get(k) == "published_time":
+                return i
+    # (d) the first title-like line before a body that starts with a paragraph
+    if body_start is not None:
+        return head[0]
+    return None
+
+
+def _teasers(page: _Page, start: int, n: int) -> None:
+    """After the last prose paragraph: short lines next to a standalone time line are teasers."""
+    lines = page.lines
+    last_prose = None
+    for i in range(start, n):
+        if page.kept(i) and _is_prose(lines[i]):
+            last_prose = i
+    if last_prose is None:
+        return
+
+    def neighbour(i: int, step: int) -> int | None:
+        k = i + step
+        while start <= k < n and not lines[k].strip():
+            k += step
+        return k if start <= k < n else None
+
+    for i in range(last_prose + 1, n):
+        if not page.kept(i) or len(lines[i].strip()) > 200:
+            continue
+        for step in (-1, 1):
+            k = neighbour(i, step)
+            if k is not None and page.rule.get(k) == "datetime":
+                page.rule[i] = "teaser"
+                break
+
+
+def _header_role(
+    page: _Page,
+    art: Article,
+    profile: Profile,
+    site: str,
+    text: str | None,
+    line_counts: LineCounts | None,
+    settings: Settings,
+    start: int,
+) -> str:
+    """Decide what the header text is; mark line 0 removed unless it is a new lead paragraph."""
+    if start == 0 or not text:
+        if start == 1:
+            page.rule[0] = "header_empty"
+        return "none"
+    lines = page.lines
+    key = norm_exact(text)
+    if any(p.search(text) for p in profile.header_noise):
+        page.rule[0] = "header_noise"
+        return "noise"
+    m = _search_group(profile.header_byline, text, "author")
+    if m is not None:
+        page.rule[0] = "header_byline"
+        if art.author is None:
+            art.author = m.group("author").strip()
+        return "byline"
+    if art.title is not None and norm_exact(art.title) == key:
+        page.rule[0] = "header_title"
+        return "title"
+    # the same text later on the page (or a truncated copy of a later paragraph)
+    for i in range(start, len(lines)):
+        if not page.kept(i):
+            continue
+        other = norm_exact(lines[i])
+        if other == key or (len(key) >= 40 and other.startswith(key.rstrip("…. "))):
+            page.rule[0] = "header_duplicate"
+            return "lead"
+    if _search_group(profile.datelines, text, "dateline") is not None:
+        return "lead"
+    if is_repeated(line_counts, site, text, settings):
+        page.rule[0] = "header_banner"
+        return "banner"
+    body_text = " ".join(lines[i] for i in range(start, len(lines)) if page.kept(i))
+    h_lang, b_lang = _lang_hint(text), _lang_hint(body_text)
+    if h_lang and b_lang and h_lang != b_lang:
+        page.rule[0] = "header_banner"
+        return "banner"
+    if _is_prose(text) and (len(text) >= 150 or len(_SENTENCE_END.findall(text + " ")) >= 2):
+        return "lead"
+    if art.title is None and _is_title_like(text):
+        art.title = text
+        page.rule[0] = "header_title"
+        return "title"
+    page.rule[0] = "header_banner"
+    return "banner"
+
+
+def run_clean(
+    docs: list[RawDoc], line_counts: LineCounts | None, settings: Settings
+) -> StageResult[Article]:
+    """Clean a batch. Without ``line_counts`` the batch itself is counted for repeated lines.
+
+    A page whose body is empty after cleaning is quarantined (error_class ``no_content``) with the
+    rules that removed its lines; its removed lines are counted in the stats all the same.
+    """
+    started = time.perf_counter()
+    stats = StageStats(stage="clean", records_in=len(docs))
+    if line_counts is None:
+        line_counts = count_lines(docs)
+    items: list[Article] = []
+    quarantined: list[Quarantined] = []
+    for doc in docs:
+        out = _clean(doc, line_counts, settings)
+        art = out.article
+        stats.counts.update(out.counts)
+        stats.counts["lines:in"] += out.non_blank_lines
+        stats.counts["lines:removed"] += len(art.removed)
+        for r in art.removed:
+            stats.counts[f"removed:{r.rule}"] += 1
+        stats.counts[f"site:{art.site or UNKNOWN_SITE}"] += 1
+        if art.body.strip():
+            items.append(art)
+            continue
+        by_rule = Counter(r.rule for r in art.removed)
+        if by_rule:
+            what = ", ".join(f"{rule} ({k})" for rule, k in by_rule.most_common())
+            reason = (
+                f"no content left after cleaning: all {len(art.removed)} lines removed by {what}"
+            )
+        else:
+            reason = "no content: the page has no non-blank line"
+        quarantined.append(
+            Quarantined(
+                source_path=doc.source_path,
+                stage="clean",
+                error_class="no_content",
+                reason=reason,
+                size_bytes=doc.size_bytes,
+                source_sha256=doc.source_sha256,
+            )
+        )
+        stats.counts["quarantined:no_content"] += 1
+    stats.records_out = len(items)
+    stats.seconds = time.perf_counter() - started
+    return StageResult(items, stats, quarantined)
+
+
+# --- Prefect wrappers ------------------------------------------------------------------------
+from prefect import task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+
+@task(name="count-lines-batch", cache_policy=NO_CACHE, retries=0)
+def count_lines_batch(docs: list[RawDoc]) -> LineCounts:
+    return count_lines(docs)
+
+
+@task(name="clean-batch", cache_policy=NO_CACHE, retries=0)
+def clean_batch(
+    docs: list[RawDoc], line_counts: LineCounts | None, settings: Settings
+) -> StageResult[Article]:
+    return run_clean(docs, line_counts, settings)
