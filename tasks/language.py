@@ -1,0 +1,492 @@
+"""Language identification of article fragments (paragraphs, or sentences of mixed paragraphs).
+
+DOCSTRING_PLACEHOLDER
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from tasks.config import Settings
+from tasks.records import Article, Fragment, StageResult, StageStats
+from tasks.sentences import split_sentences
+
+UND = "und"
+PROFILE_DIR = Path(__file__).resolve().parent / "lang_profiles"
+AZ_CORPUS = PROFILE_DIR / "az_corpus.txt"
+
+# Scripts of the languages we can name: the 55 profiles of langdetect 1.0.9, plus az (our own
+# profile, built from AZ_CORPUS) and kk (decided by its letters: langdetect has no profile).
+_SCRIPT_LANGS: dict[str, tuple[str, ...]] = {
+    "LATIN": (
+        "af ca cs cy da de en es et fi fr hr hu id it lt lv nl no pl pt ro sk sl so sq sv sw tl "
+        "tr vi az"
+    ).split(),
+    "CYRILLIC": ("bg", "mk", "ru", "uk", "kk"),
+    "ARABIC": ("ar", "fa", "ur"),
+    "GREEK": ("el",),
+    "HEBREW": ("he",),
+    "DEVANAGARI": ("hi", "mr", "ne"),
+    "BENGALI": ("bn",),
+    "GUJARATI": ("gu",),
+    "GURMUKHI": ("pa",),
+    "KANNADA": ("kn",),
+    "MALAYALAM": ("ml",),
+    "TAMIL": ("ta",),
+    "TELUGU": ("te",),
+    "THAI": ("th",),
+    "HANGUL": ("ko",),
+    "HAN": ("ja", "zh-cn", "zh-tw"),
+}
+_LANG_SCRIPT = {lang: script for script, langs in _SCRIPT_LANGS.items() for lang in langs}
+KNOWN_LANGUAGES = frozenset(_LANG_SCRIPT)
+# Unicode character-name prefixes that belong to one script key above.
+_SCRIPT_ALIASES = {"CJK": "HAN", "HIRAGANA": "HAN", "KATAKANA": "HAN"}
+
+# Letters that, inside their script, only some languages use: evidence that makes a language
+# admissible even when it is not expected (a Russian-only setting still lets a text with і/ї/є
+# be Ukrainian). Kazakh is decided on its letters alone (see _KK_LETTERS).
+_EVIDENCE_LETTERS: dict[str, frozenset[str]] = {
+    "uk": frozenset("іїєґІЇЄҐ"),
+    "az": frozenset("əƏ"),
+}
+_KK_LETTERS = frozenset("әғқңөұүһӘҒҚҢӨҰҮҺ")
+_KK_MIN_WORD_SHARE = 0.1  # share of Cyrillic words holding a Kazakh-only letter
+_RU_ONLY = frozenset("ыэъёЫЭЪЁ")  # Russian letters Ukrainian does not have
+_UK_LATIN_I = re.compile(r"[а-яіїєґ][iI]|[iI][а-яіїєґ]")  # Latin i typed for Ukrainian і
+_SCHWA = frozenset("əƏ")
+_QX = re.compile("[qx]")
+_AZ_MIN_COUNT = 2  # n-grams of the az corpus seen fewer times are noise
+_AZ_BACKOFF = 0.4  # weight of the Turkish profile in the az profile (see build_az_profile)
+_AZ_SCHWA_SHARE = 0.1  # share of Latin words with ə that makes a text Azerbaijani (or 2 words)
+_AZ_QX_SHARE = 0.25  # share of lower-case words with q/x that turns a "tr" into "az"
+_AZ_TR_PRIOR_OTHER = 0.01  # prior weight of a non-admissible language in single-candidate scores
+
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+", re.IGNORECASE)
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+
+
+# --------------------------------------------------------------------------------------------
+# text analysis
+
+
+def _script_of(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    try:
+        head = unicodedata.name(ch).split(" ", 1)[0]
+    except ValueError:
+        return None
+    return _SCRIPT_ALIASES.get(head, head)
+
+
+@dataclass(slots=True)
+class _Signal:
+    words: list[str]
+    script: str | None  # dominant script of the letters
+    letters: int
+
+
+def _signal(text: str) -> _Signal:
+    stripped = _URL_RE.sub(" ", text)
+    words = _WORD_RE.findall(stripped)
+    counts: Counter[str] = Counter()
+    for word in words:
+        for ch in word:
+            script = _script_of(ch)
+            if script is not None:
+                counts[script] += 1
+    script = counts.most_common(1)[0][0] if counts else None
+    return _Signal(words=words, script=script, letters=sum(counts.values()))
+
+
+def _no_signal(sig: _Signal) -> bool:
+    """No letters, or a lone name / abbreviation: nothing to tell a language by."""
+    if not sig.words or sig.script is None:
+        return True
+    if len(sig.words) == 1 and sig.words[0][0].isupper():
+        return True  # "NATO", "Baku", "Əliyev": a name, not a sentence
+    return all(w.isupper() and len(w) <= 5 for w in sig.words)  # "ABŞ NATO"
+
+
+def _kk_share(sig: _Signal) -> float:
+    cyr = [w for w in sig.words if _script_of(w[0]) == "CYRILLIC"]
+    if not cyr:
+        return 0.0
+    return sum(1 for w in cyr if _KK_LETTERS.intersection(w)) / len(cyr)
+
+
+def _candidates(sig: _Signal, expected: Sequence[str]) -> tuple[str, ...]:
+    """The admissible languages for a text: the expected ones of its script, the languages whose
+    letters it holds, or -- when no expected language writes its script -- all of that script."""
+    script = sig.script
+    assert script is not None
+    of_script = [lang for lang in expected if _LANG_SCRIPT.get(lang) == script]
+    if not of_script:
+        return tuple(sorted(lang for lang in _SCRIPT_LANGS.get(script, ()) if lang != "kk"))
+    joined = " ".join(sig.words)
+    extra = {
+        lang
+        for lang, letters in _EVIDENCE_LETTERS.items()
+        if _LANG_SCRIPT[lang] == script and letters.intersection(joined)
+    }
+    # Ukrainian letters (also a Latin i typed for і) admit uk; so does a text in the letters
+    # both alphabets share, when it lacks the Russian-only ы э ъ ё.
+    if (
+        script == "CYRILLIC"
+        and "uk" not in of_script
+        and (_UK_LATIN_I.search(joined) or not _RU_ONLY.intersection(joined))
+    ):
+        extra.add("uk")
+    return tuple(sorted(set(of_script) | extra))
+
+
+def _share(sig: _Signal, pred) -> tuple[int, float]:
+    n = sum(1 for w in sig.words if pred(w))
+    return n, n / len(sig.words)
+
+
+# --------------------------------------------------------------------------------------------
+# the engine: langdetect-rs factories, loaded lazily once per process
+
+
+def _builtin_profile_dir() -> Path:
+    spec = find_spec("langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("langdetect (1.0.9) is needed for its profile files")
+    return Path(next(iter(spec.submodule_search_locations))) / "profiles"
+
+
+def build_az_profile(
+    corpus: Path = AZ_CORPUS, min_count: int = _AZ_MIN_COUNT, backoff: float = _AZ_BACKOFF
+) -> dict:
+    """A langdetect profile for Azerbaijani: our own text, backed off to Turkish.
+
+    The n-grams of ``corpus`` (one sentence per line; extracted as langdetect's profile
+    generator does, ``LangProfile.update``; seen at least ``min_count`` times) give the
+    Azerbaijani-specific part. 18 kB of text cannot cover the shared Turkic n-grams the way the
+    Wikipedia-sized Turkish profile does, so each n-gram probability is mixed with Turkish:
+    ``P_az(g) = (1 - backoff) * P_corpus(g) + backoff * P_tr(g)``, leaving out Turkish n-grams
+    with letters Azerbaijani does not write (â î û).
+    """
+    from langdetect_rs.utils.lang_profile import LangProfile
+
+    profile = LangProfile(name="az")
+    for line in corpus.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            profile.update(line)
+    own = {gram: n for gram, n in profile.freq.items() if n >= min_count and gram.strip()}
+    own_total = [0, 0, 0]
+    for gram, n in own.items():
+        own_total[len(gram) - 1] += n
+    tr = json.loads((_builtin_profile_dir() / "tr").read_text(encoding="utf-8"))
+    tr_total = tr["n_words"]
+    scale = 10_000_000  # probabilities become integer counts over this many n-grams per size
+    freq: dict[str, int] = {}
+    for gram in set(own) | {g for g in tr["freq"] if not set(g) & set("âîûÂÎÛ")}:
+        k = len(gram) - 1
+        p = (1 - backoff) * own.get(gram, 0) / own_total[k]
+        if backoff and gram in tr["freq"]:
+            p += backoff * tr["freq"][gram] / tr_total[k]
+        count = round(p * scale)
+        if count > 0:
+            freq[gram] = count
+    n_words = [scale, scale, scale]
+    return {"name": "az", "freq": freq, "n_words": n_words}
+
+
+class _Engine:
+    """Seeded langdetect-rs factories: the built-in one (plain langdetect) and restricted ones."""
+
+    def __init__(self, seed: int) -> None:
+        from langdetect_rs import DetectorFactory
+        from langdetect_rs._seed import seed_state
+        from langdetect_rs.detector_factory import PROFILES_DIRECTORY
+
+        self.seed = seed
+        self._state = seed_state(seed)
+        self._DetectorFactory = DetectorFactory
+        plain = DetectorFactory()
+        plain.load_profile(PROFILES_DIRECTORY)  # the 55 built-in profiles, langdetect's order
+        plain.set_seed(seed)
+        self.plain = plain
+        self._json: dict[str, str] = {}
+        self._restricted: dict[tuple[str, ...], object] = {}
+        self._lock = threading.Lock()
+
+    def _profile_json(self, lang: str) -> str:
+        if lang not in self._json:
+            if lang == "az":
+                self._json[lang] = json.dumps(build_az_profile(), ensure_ascii=False)
+            else:
+                path = _builtin_profile_dir() / lang
+                self._json[lang] = path.read_text(encoding="utf-8")
+        return self._json[lang]
+
+    def restricted(self, langs: tuple[str, ...]):
+        with self._lock:
+            factory = self._restricted.get(langs)
+            if factory is None:
+                factory = self._DetectorFactory()
+                factory.load_json_profile([self._profile_json(lang) for lang in langs])
+                factory.set_seed(self.seed)
+                self._restricted[langs] = factory
+            return factory
+
+    def batch(self, factory, texts: list[str]) -> list[list[tuple[str, float]] | None]:
+        """``detect_langs`` of langdetect for many texts (Rust, GIL released, all cores)."""
+        if not texts:
+            return []
+        return factory._core.detect_langs_batch(texts, self._state)
+
+
+@functools.lru_cache(maxsize=8)
+def _engine(seed: int) -> _Engine:
+    return _Engine(seed)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_settings() -> Settings:
+    return Settings.load()
+
+
+# --------------------------------------------------------------------------------------------
+# detection
+
+
+def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[tuple[str, float]]:
+    """(ISO 639-1 code, confidence in [0, 1]) for each text; ("und", 0.0) without signal."""
+    settings = settings or _default_settings()
+    expected = tuple(settings.expected_languages)
+    engine = _engine(settings.lang_seed)
+    out: list[tuple[str, float]] = [(UND, 0.0)] * len(texts)
+
+    todo: list[tuple[int, _Signal, tuple[str, ...]]] = []
+    for i, text in enumerate(texts):
+        sig = _signal(text if isinstance(text, str) else str(text))
+        if _no_signal(sig):
+            continue
+        if sig.script == "CYRILLIC":
+            share = _kk_share(sig)
+            if share >= _KK_MIN_WORD_SHARE:
+                out[i] = ("kk", round(min(1.0, 0.5 + share), 6))
+                continue
+        cands = _candidates(sig, expected)
+        if not cands:
+            continue  # a script no profile covers (e.g. Georgian): we cannot name it
+        if "az" in cands:
+            n, share = _share(sig, lambda w: bool(_SCHWA.intersection(w)))
+            lower = sum(1 for w in sig.words if w[0].islower() and _SCHWA.intersection(w))
+            if lower or n >= 2 or share >= _AZ_SCHWA_SHARE:
+                out[i] = ("az", round(min(1.0, 0.5 + share), 6))
+                continue
+        todo.append((i, sig, cands))
+
+    plain = engine.batch(engine.plain, [texts[i] for i, _, _ in todo])
+    rerun: dict[tuple[str, ...], list[int]] = {}
+    for (i, _sig, cands), probs in zip(todo, plain, strict=True):
+        top = probs[0] if probs else None
+        rival_of_az = "az" in cands and (top is None or top[0] == "tr" or top[0] not in cands)
+        if top is not None and top[0] in cands and not rival_of_az:
+            out[i] = (top[0], float(top[1]))
+            continue
+        if len(cands) == 1:
+            out[i] = (cands[0], _single_candidate_score(cands[0], probs))
+            continue
+        if top is not None and top[0] == "tr" and "az" in cands:
+            # langdetect says Turkish: the question is only az vs tr (keeps it from drifting
+            # to en); other admissible languages join only through their letters.
+            key = tuple(sorted({"az", "tr"} | (set(cands) - set(expected))))
+        else:
+            key = cands
+        rerun.setdefault(key, []).append(i)
+
+    for key, idx in rerun.items():
+        results = engine.batch(engine.restricted(key), [texts[i] for i in idx])
+        for i, probs in zip(idx, results, strict=True):
+            if probs:
+                out[i] = (probs[0][0], float(probs[0][1]))
+            if "az" in key and out[i][0] in ("tr", UND):
+                # q and x are Azerbaijani letters that Turkish spells k / h / ks: decisive
+                # in a short fragment, where the n-gram walk has little to go on.
+                sig = _signal(texts[i])
+                _, share = _share(sig, lambda w: w[0].islower() and bool(_QX.search(w)))
+                if share >= _AZ_QX_SHARE:
+                    out[i] = ("az", round(min(1.0, 0.5 + share), 6))
+    return out
+
+
+def _single_candidate_score(lang: str, probs: list[tuple[str, float]] | None) -> float:
+    """Posterior of the only admissible language, langdetect's probabilities times a prior of 1
+    for it and ``_AZ_TR_PRIOR_OTHER`` for the others (a language below langdetect's 0.1
+    reporting threshold counts as 0.05)."""
+    if not probs:
+        return 0.5
+    p = dict(probs)
+    own = p.get(lang, 0.05)
+    others = sum(v for k, v in p.items() if k != lang) * _AZ_TR_PRIOR_OTHER
+    return round(own / (own + others), 6)
+
+
+def detect(text: str, settings: Settings | None = None) -> tuple[str, float]:
+    """(ISO 639-1 code, confidence in [0, 1]) of one text; ("und", 0.0) without signal."""
+    return detect_many([text], settings)[0]
+
+
+def detect_lines(
+    lines: Iterable[str], settings: Settings | None = None, chunk: int = 1024
+) -> Iterator[tuple[str, float]]:
+    """Detect each line (trailing newline ignored), in batches of ``chunk`` lines."""
+    buf: list[str] = []
+    for line in lines:
+        buf.append(line.rstrip("\r\n"))
+        if len(buf) >= chunk:
+            yield from detect_many(buf, settings)
+            buf = []
+    if buf:
+        yield from detect_many(buf, settings)
+
+
+# --------------------------------------------------------------------------------------------
+# articles: paragraphs, mixed paragraphs, the stage
+
+_MIN_SENTENCE_LETTERS = 12  # a shorter sentence ("Yes.", "Bakı, 2024.") cannot start a run
+_MIN_SENTENCE_SCORE = 0.8  # a sentence must be this sure to split its paragraph
+
+
+def paragraphs(body: str) -> list[str]:
+    """The body's paragraphs: text separated by blank lines, stripped, empty ones skipped."""
+    return [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+
+
+@dataclass(slots=True)
+class _ParagraphPlan:
+    text: str
+    sentences: list[str]
+    para_slot: int  # index of the paragraph's own text in the detection batch
+    sent_slots: list[int]  # indexes of its sentences (empty for a one-sentence paragraph)
+
+
+def _plan(body: str, batch: list[str]) -> list[_ParagraphPlan]:
+    plans = []
+    for para in paragraphs(body):
+        sentences = split_sentences(para) or [para]
+        batch.append(para)
+        slot = len(batch) - 1
+        sent_slots: list[int] = []
+        if len(sentences) > 1:
+            for sentence in sentences:
+                batch.append(sentence)
+                sent_slots.append(len(batch) - 1)
+        plans.append(_ParagraphPlan(para, sentences, slot, sent_slots))
+    return plans
+
+
+def _fragments(
+    plans: list[_ParagraphPlan], results: list[tuple[str, float]]
+) -> tuple[list[Fragment], int]:
+    """Fragments of one article from the detections of its paragraphs and sentences."""
+    fragments: list[Fragment] = []
+    mixed = 0
+    for p_index, plan in enumerate(plans):
+        para_lang, para_score = results[plan.para_slot]
+        runs = _runs(plan, results) if plan.sent_slots else None
+        if runs is None:
+            fragments.append(Fragment(len(fragments), p_index, plan.text, para_lang, para_score))
+            continue
+        mixed += 1
+        for lang, texts, scores, weights in runs:
+            score = sum(s * w for s, w in zip(scores, weights, strict=True)) / max(sum(weights), 1)
+            fragments.append(
+                Fragment(len(fragments), p_index, " ".join(texts), lang, round(score, 6))
+            )
+    return fragments, mixed
+
+
+def _runs(plan: _ParagraphPlan, results: list[tuple[str, float]]):
+    """Runs of same-language sentences, or None when the sentences do not disagree.
+
+    Only a "strong" sentence (enough letters, confident label) may open a run; weak and
+    undetermined sentences join the run before them (or the first run).
+    """
+    labels: list[str | None] = []
+    for sentence, slot in zip(plan.sentences, plan.sent_slots, strict=True):
+        lang, score = results[slot]
+        letters = sum(ch.isalpha() for ch in sentence)
+        strong = lang != UND and letters >= _MIN_SENTENCE_LETTERS and score >= _MIN_SENTENCE_SCORE
+        labels.append(lang if strong else None)
+    if len({lab for lab in labels if lab is not None}) <= 1:
+        return None
+    first = next(lab for lab in labels if lab is not None)
+    runs: list[tuple[str, list[str], list[float], list[int]]] = []
+    current = first
+    for sentence, slot, label in zip(plan.sentences, plan.sent_slots, labels, strict=True):
+        if label is not None:
+            current = label
+        score = results[slot][1] if results[slot][0] == current else 0.0
+        weight = len(sentence)
+        if runs and runs[-1][0] == current:
+            runs[-1][1].append(sentence)
+            runs[-1][2].append(score)
+            runs[-1][3].append(weight)
+        else:
+            runs.append((current, [sentence], [score], [weight]))
+    return runs
+
+
+def fragment_article(body: str, settings: Settings | None = None) -> list[Fragment]:
+    """Fragments of one body: one per paragraph, or per same-language run of a mixed one."""
+    batch: list[str] = []
+    plans = _plan(body, batch)
+    return _fragments(plans, detect_many(batch, settings))[0]
+
+
+def dominant_language(fragments: Sequence[Fragment]) -> str:
+    """The language with the most characters among the fragments; "und" if none has one."""
+    chars: Counter[str] = Counter()
+    for frag in fragments:
+        if frag.lang != UND:
+            chars[frag.lang] += len(frag.text)
+    if not chars:
+        return UND
+    best = max(chars.values())
+    return min(lang for lang, n in chars.items() if n == best)  # ties: alphabetical
+
+
+def run_language(articles: list[Article], settings: Settings) -> StageResult[Article]:
+    """Fill ``fragments`` and ``language`` of each article; one detection batch for all."""
+    start = time.perf_counter()
+    stats = StageStats(stage="language", records_in=len(articles))
+    batch: list[str] = []
+    plans = [_plan(article.body or "", batch) for article in articles]
+    results = detect_many(batch, settings)
+    for article, plan in zip(articles, plans, strict=True):
+        fragments, mixed = _fragments(plan, results)
+        article.fragments = fragments
+        article.language = dominant_language(fragments)
+        stats.counts[f"articles:{article.language}"] += 1
+        stats.counts["mixed_paragraphs"] += mixed
+        for frag in fragments:
+            stats.counts[f"fragments:{frag.lang}"] += 1
+    stats.records_out = len(articles)
+    stats.seconds = time.perf_counter() - start
+    return StageResult(items=articles, stats=stats)
+
+
+from prefect import task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+
+@task(name="language-batch", cache_policy=NO_CACHE, retries=0)
+def language_batch(articles, settings):
+    return run_language(articles, settings)
