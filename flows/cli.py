@@ -72,6 +72,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 out_dir=str(args.out),
                 translate=False if args.no_translate else None,
                 batch_size=args.batch_size,
+                full=args.full,
+                prune=args.prune,
             )
     except Exception as exc:  # the flow failed: say why, exit non-zero
         console.print(f"[red]run failed:[/] {type(exc).__name__}: {exc}")
@@ -107,6 +109,7 @@ def print_summary(summary: dict) -> None:
     table.add_column("value")
     table.add_row("files read", str(summary["files_found"]))
     table.add_row("articles written", str(summary["articles_written"]))
+    table.add_row("unchanged (kept)", str(summary["unchanged"]))
     table.add_row("duplicates", str(summary["duplicates"]))
     q = summary["quarantine_by_class"]
     detail = ", ".join(f"{k}={v}" for k, v in q.items() if not k.endswith(":duplicate"))
@@ -125,7 +128,17 @@ def print_summary(summary: dict) -> None:
         ", ".join(f"{k}={v}" for k, v in summary["translation_status"].items()) or "-",
     )
     table.add_row("lines removed", f"{summary['lines_removed']} of {summary['lines_in']}")
-    table.add_row("output", str(Path(summary["out_dir"]) / "articles"))
+    table.add_row(
+        "output",
+        f"{Path(summary['out_dir']) / 'articles'} ({summary['dataset_rows']} rows"
+        + (
+            f", {summary['kept_deleted']} of files no longer in the input"
+            if summary["kept_deleted"]
+            else ""
+        )
+        + (f", {summary['pruned']} pruned" if summary["pruned"] else "")
+        + ")",
+    )
     table.add_row("time", f"{summary['seconds']} s ({summary['articles_per_second']} articles/s)")
     out.print(table)
     for lang, hint in summary.get("missing_models", {}).items():
@@ -199,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("raw_dir", nargs="?", default="raw", help="input directory (default: raw)")
     run.add_argument("--out", default="processed", help="output directory (default: processed)")
     run.add_argument("--no-translate", action="store_true", help="skip translation")
+    run.add_argument(
+        "--full", action="store_true", help="re-process every file, not only new and changed ones"
+    )
+    run.add_argument(
+        "--prune", action="store_true", help="drop rows of files no longer in the input"
+    )
     run.add_argument("--batch-size", type=int, default=None, help="articles per task")
     run.add_argument("--workers", type=int, default=None, help="local Dask cluster of N processes")
     run.add_argument(

@@ -32,7 +32,14 @@ from tasks.config import Settings
 from tasks.ingest import Discovered, discover, ingest_batch
 from tasks.language import language_batch
 from tasks.records import Quarantined, StageResult, StageStats
-from tasks.store import commit_staging, staging_dir, store_batch
+from tasks.store import (
+    carry_over,
+    commit_staging,
+    previous_index,
+    recover,
+    staging_dir,
+    store_batch,
+)
 from tasks.translate import missing_model_hint, translate_batch
 
 STAGES = ("ingest", "clean", "language", "translate", "store")
@@ -60,9 +67,9 @@ def plan(paths: list[Discovered], settings: Settings) -> list[list[Discovered]]:
     return [paths[i : i + size] for i in range(0, len(paths), size)]
 
 
-@task(name="plan-batches", cache_policy=NO_CACHE)
-def plan_batches(raw_dir: Path, settings: Settings) -> list[list[Discovered]]:
-    return plan(discover(raw_dir), settings)
+@task(name="discover-files", cache_policy=NO_CACHE)
+def discover_files(raw_dir: Path) -> list[Discovered]:
+    return discover(raw_dir)
 
 
 def _waves(items: list, width: int) -> list[list]:
@@ -89,52 +96,106 @@ def process_articles(
     out_dir: str = "processed",
     translate: bool | None = None,
     batch_size: int | None = None,
+    full: bool = False,
+    prune: bool = False,
 ) -> dict[str, Any]:
-    """Process every raw file under ``raw_dir`` into the Parquet dataset under ``out_dir``."""
+    """Process the raw files under ``raw_dir`` into the Parquet dataset under ``out_dir``.
+
+    Incremental: a file whose path and bytes are unchanged since the dataset in ``out_dir`` was
+    written keeps its row and is not processed again (``full`` re-processes everything); a
+    changed file replaces its row; the row of a file that no longer exists is kept unless
+    ``prune``.
+    """
     settings = Settings.load(
         raw_dir=Path(raw_dir), out_dir=Path(out_dir), translate=translate, batch_size=batch_size
     )
-    return run_pipeline(settings)
+    return run_pipeline(settings, full=full, prune=prune)
 
 
-def run_pipeline(settings: Settings) -> dict[str, Any]:
+class _LineCounter:
+    """Merges the per-batch line counts of the clean stage as their futures complete."""
+
+    def __init__(self) -> None:
+        self.counts = None
+
+    def add(self, counts) -> None:
+        self.counts = counts if self.counts is None else merge_line_counts(self.counts, counts)
+
+
+def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False) -> dict[str, Any]:
     """The body of the flow (needs a flow run context for its tasks)."""
     logger = get_run_logger()
     started = time.perf_counter()
     raw_dir, out_dir = settings.raw_dir, settings.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    batches = plan_batches(raw_dir, settings)
-    n_files = sum(len(b) for b in batches)
-    logger.info("%d files in %d batches under %s", n_files, len(batches), raw_dir)
+    for action in recover(out_dir):
+        logger.warning("recovered from an interrupted run: %s", action)
+    paths = discover_files(raw_dir)
+    scan_batches = plan(paths, settings)
+    previous = {} if full else previous_index(out_dir)
+    logger.info(
+        "%d files in %d batches under %s; %d articles already in %s",
+        len(paths),
+        len(scan_batches),
+        raw_dir,
+        len(previous),
+        out_dir,
+    )
     width = max(1, settings.concurrency)
 
-    # ---- pass 1: scan (content keys for duplicates, line counts for repeated-line detection)
+    # ---- pass 1: read and hash every file: duplicates, unchanged files, line counts
     first_by_key: dict[str, str] = {}
     duplicates: dict[str, str] = {}
-    line_counts = None
+    current_sha: dict[str, str] = {}
+    lines = _LineCounter()
+    count_now = not previous  # nothing to reuse: count lines in this same pass
     scan_seconds = 0.0
     done = 0
-    for wave in _waves(batches, width):
+    for wave in _waves(scan_batches, width):
         counted = []
         for result in _results(ingest_batch.submit(b, raw_dir, settings) for b in wave):
             scan_seconds += result.stats.seconds
             unique = []
             for doc in sorted(result.items, key=lambda d: d.source_path):
+                current_sha[doc.source_path] = doc.source_sha256
                 first = first_by_key.setdefault(doc.content_key, doc.source_path)
                 if first == doc.source_path:
                     unique.append(doc)
                 else:
                     duplicates[doc.source_path] = first
-            counted.append(count_lines_batch.submit(unique))
+            if count_now:
+                counted.append(count_lines_batch.submit(unique))
         for fut in counted:
-            counts = fut.result()
-            line_counts = counts if line_counts is None else merge_line_counts(line_counts, counts)
-            done += 1
-            _progress("scan", done, len(batches))
-        del counted
-    logger.info("scan: %d duplicate files", len(duplicates))
+            lines.add(fut.result())
+        done += len(wave)
+        _progress("scan", done, len(scan_batches))
+    unchanged = {
+        p for p, sha in current_sha.items() if previous.get(p) == sha and p not in duplicates
+    }
+    todo = [d for d in paths if d.rel_path not in unchanged]
+    found = {d.rel_path for d in paths}
+    deleted = sorted(set(previous) - found)
+    logger.info(
+        "scan: %d duplicates, %d unchanged, %d to process, %d gone from the input",
+        len(duplicates),
+        len(unchanged),
+        len(todo),
+        len(deleted),
+    )
 
-    # ---- pass 2: process and store, wave by wave
+    if todo and not count_now:
+        # Line counts over every unique file (unchanged ones too), so the files processed now
+        # are cleaned exactly as in a full run.
+        done = 0
+        for wave in _waves(scan_batches, width):
+            ingested = _results(ingest_batch.submit(b, raw_dir, settings, duplicates) for b in wave)
+            for fut in [count_lines_batch.submit(r.items) for r in ingested]:
+                lines.add(fut.result())
+            done += len(wave)
+            _progress("count", done, len(scan_batches))
+
+    # ---- pass 2: process and store what changed, wave by wave
+    batches = plan(todo, settings)
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     staging = staging_dir(out_dir, run_id)
     totals = {stage: StageStats(stage) for stage in STAGES}
@@ -144,7 +205,7 @@ def run_pipeline(settings: Settings) -> dict[str, Any]:
     done = 0
     for wave_no, wave in enumerate(_waves(batches, width)):
         ingested = _results(ingest_batch.submit(b, raw_dir, settings, duplicates) for b in wave)
-        cleaned = _results(clean_batch.submit(r.items, line_counts, settings) for r in ingested)
+        cleaned = _results(clean_batch.submit(r.items, lines.counts, settings) for r in ingested)
         languaged = _results(language_batch.submit(r.items, settings) for r in cleaned)
         translated = _results(translate_batch.submit(r.items, settings) for r in languaged)
         stored = []
@@ -169,15 +230,21 @@ def run_pipeline(settings: Settings) -> dict[str, Any]:
             )
         for fut in stored:
             written.update(fut.result())
-            done += 1
-            _progress("process", done, len(batches))
+        done += len(wave)
+        _progress("process", done, len(batches))
         del ingested, cleaned, languaged, translated, stored
 
+    drop = {d.rel_path for d in todo} | (set(deleted) if prune else set())
+    carried = carry_over(out_dir, staging, drop)
     summary = _summary(
         settings,
-        n_files=n_files,
+        n_files=len(paths),
         n_batches=len(batches),
         duplicates=len(duplicates),
+        unchanged=len(unchanged),
+        kept_deleted=0 if prune else len(deleted),
+        pruned=len(deleted) if prune else 0,
+        carried=carried,
         written=written,
         quarantine_counts=quarantine_counts,
         totals=totals,
@@ -185,18 +252,11 @@ def run_pipeline(settings: Settings) -> dict[str, Any]:
         scan_seconds=scan_seconds,
         seconds=time.perf_counter() - started,
     )
-    commit_staging(staging, out_dir, summary)
-    _artifacts(summary)
-    logger.info(
-        "%d files: %d articles, %d duplicates, %d quarantined; balanced=%s",
-        n_files,
-        summary["articles_written"],
-        summary["duplicates"],
-        summary["quarantined"],
-        summary["balanced"],
-    )
     if not summary["balanced"]:
         raise RuntimeError(f"accounting does not balance: {summary['accounting']}")
+    commit_staging(staging, out_dir, summary)
+    _artifacts(summary)
+    logger.info("%s", summary["accounting"])
     return summary
 
 
@@ -211,6 +271,10 @@ def _summary(
     n_files: int,
     n_batches: int,
     duplicates: int,
+    unchanged: int,
+    kept_deleted: int,
+    pruned: int,
+    carried: int,
     written: Counter,
     quarantine_counts: Counter,
     totals: dict[str, StageStats],
@@ -221,7 +285,7 @@ def _summary(
     dup_rows = sum(v for k, v in quarantine_counts.items() if k.endswith(":duplicate"))
     quarantined = sum(quarantine_counts.values()) - dup_rows
     articles = written.get("articles", 0)
-    accounted = articles + dup_rows + quarantined
+    accounted = articles + unchanged + dup_rows + quarantined
     removed_by_rule = {
         k.split(":", 1)[1]: v
         for k, v in sorted(totals["clean"].counts.items())
@@ -241,11 +305,20 @@ def _summary(
         "files_found": n_files,
         "batches": n_batches,
         "articles_written": articles,
+        "unchanged": unchanged,
         "duplicates": dup_rows,
         "quarantined": quarantined,
         "quarantine_by_class": dict(sorted(quarantine_counts.items())),
-        "accounting": f"{n_files} files = {articles} articles + {dup_rows} duplicates + {quarantined} quarantined",
-        "balanced": accounted == n_files and dup_rows == duplicates,
+        "kept_deleted": kept_deleted,
+        "pruned": pruned,
+        "dataset_rows": articles + carried,
+        "accounting": (
+            f"{n_files} files = {articles} articles + {unchanged} unchanged"
+            f" + {dup_rows} duplicates + {quarantined} quarantined"
+        ),
+        "balanced": (
+            accounted == n_files and dup_rows == duplicates and carried == unchanged + kept_deleted
+        ),
         "languages": {k: dict(sorted(v.items())) for k, v in sorted(per_language.items())},
         "translation_status": dict(sorted(status_counts.items())),
         "missing_models": {lang: missing_model_hint(lang) for lang in missing},

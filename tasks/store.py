@@ -267,6 +267,10 @@ def staging_dir(out_dir: Path, run_id: str) -> Path:
     return Path(out_dir) / f".staging-{run_id}"
 
 
+def _part_name(staging: Path, part: int) -> str:
+    return f"part-{Path(staging).name.removeprefix('.staging-')}-{part:05d}.parquet"
+
+
 def run_store(
     articles: Sequence[Article],
     quarantined: Sequence[Quarantined],
@@ -278,29 +282,96 @@ def run_store(
     """Write one batch's articles and quarantine rows as parts of the staged dataset."""
     processed_at = processed_at or datetime.now(UTC)
     written = {"articles": 0, "quarantine": 0}
+    name = _part_name(staging, part)
     if articles:
         table = article_table(articles, processed_at, version)
-        write_table_atomic(table, Path(staging) / "articles" / f"part-{part:05d}.parquet")
+        write_table_atomic(table, Path(staging) / "articles" / name)
         written["articles"] = table.num_rows
     if quarantined:
         table = quarantine_table(quarantined, processed_at, version)
-        write_table_atomic(table, Path(staging) / "quarantine" / f"part-{part:05d}.parquet")
+        write_table_atomic(table, Path(staging) / "quarantine" / name)
         written["quarantine"] = table.num_rows
     return written
+
+
+def previous_index(out_dir: Path) -> dict[str, str]:
+    """``source_path -> source_sha256`` of the articles already in ``out_dir`` (two columns read)."""
+    articles = Path(out_dir) / "articles"
+    index: dict[str, str] = {}
+    for part in sorted(articles.glob("*.parquet")):
+        table = pq.read_table(part, columns=["source_path", "source_sha256"])
+        index.update(
+            zip(
+                table.column("source_path").to_pylist(),
+                table.column("source_sha256").to_pylist(),
+                strict=True,
+            )
+        )
+    return index
+
+
+def carry_over(out_dir: Path, staging: Path, drop: set[str]) -> int:
+    """Bring the previous run's article rows whose ``source_path`` is not in ``drop`` into staging.
+
+    A part none of whose rows is dropped is hard-linked (no copy, no rewrite); a part with
+    dropped rows is rewritten without them. Returns the number of rows carried over.
+    """
+    previous = Path(out_dir) / "articles"
+    target = Path(staging) / "articles"
+    carried = 0
+    for part in sorted(previous.glob("*.parquet")):
+        paths = pq.read_table(part, columns=["source_path"]).column("source_path").to_pylist()
+        keep = [p not in drop for p in paths]
+        if not any(keep):
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        if all(keep):
+            os.link(part, target / part.name)
+        else:
+            table = pq.read_table(part, schema=ARTICLE_SCHEMA).filter(pa.array(keep))
+            write_table_atomic(table, target / part.name)
+        carried += sum(keep)
+    return carried
+
+
+def recover(out_dir: Path) -> list[str]:
+    """Repair what a killed run can leave behind; returns what was done.
+
+    - ``articles``/``quarantine`` missing but a ``.trash-*`` copy present (killed between the
+      two renames of a commit): the previous dataset is put back.
+    - stale ``.staging-*`` directories, ``.trash-*`` copies and ``.*.tmp-*`` files are removed.
+    """
+    out_dir = Path(out_dir)
+    actions: list[str] = []
+    if not out_dir.is_dir():
+        return actions
+    for name in ("articles", "quarantine"):
+        final = out_dir / name
+        trashes = sorted(out_dir.glob(f".trash-{name}-*"))
+        if not final.exists() and trashes:
+            os.replace(trashes[-1], final)
+            actions.append(f"restored {name}/ from {trashes[-1].name}")
+    for leftover in sorted(out_dir.glob(".trash-*")) + sorted(out_dir.glob(".staging-*")):
+        shutil.rmtree(leftover, ignore_errors=True)
+        actions.append(f"removed {leftover.name}")
+    for tmp in out_dir.rglob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
+        actions.append(f"removed {tmp.relative_to(out_dir)}")
+    return actions
 
 
 def commit_staging(staging: Path, out_dir: Path, summary: dict) -> None:
     """Swap the staged ``articles/`` and ``quarantine/`` into ``out_dir`` and write the summary.
 
-    Each directory is replaced by two renames (old out of the way, new in); a crash between them
-    leaves the new dataset staged, and the next run simply writes again.
+    Each directory is replaced by two renames (old out of the way, new in); ``recover`` repairs
+    a crash between them, and a crash before them leaves the previous dataset untouched.
     """
     out_dir = Path(out_dir)
     staging = Path(staging)
     for name, schema in (("articles", ARTICLE_SCHEMA), ("quarantine", QUARANTINE_SCHEMA)):
         new = staging / name
         if not new.exists():
-            write_table_atomic(schema.empty_table(), new / "part-00000.parquet")
+            write_table_atomic(schema.empty_table(), new / _part_name(staging, 0))
         final = out_dir / name
         trash = out_dir / f".trash-{name}-{staging.name}"
         if final.exists():
