@@ -216,7 +216,7 @@ def _build_spec(
     else:
         # EOS logit ~ k * (target position - ratio * mean source position), after the final norm.
         k0 = 20.0
-        k1 = -28.0
+        k1 = -16.0
         proj[eos, :] = 0.0
         proj[eos, 0], proj[eos, 2] = k0, -k0
         proj[eos, 1], proj[eos, 3] = k1, -k1
