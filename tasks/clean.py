@@ -109,7 +109,8 @@ class Profile:
     header_noise: tuple[re.Pattern[str], ...]
     header_byline: tuple[re.Pattern[str], ...]
     breadcrumb_home: frozenset[str]
-    section_labels: frozenset[str]
+    section_labels: frozenset[str]  # section and navigation labels (whole lines)
+    category_labels: frozenset[str]  # the section labels that name a category
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,8 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
     placeholders = {"month": month_alt, "U": _UPPER, **gdata.get("placeholders", {})}
     # placeholders may use {U} and {month} themselves
     placeholders = {k: _expand(v, placeholders) for k, v in placeholders.items()}
-    lists = {"sections": list(gdata.get("sections", {}).get("labels", []))}
+    sections = gdata.get("sections", {})
+    lists = {"sections": list(sections.get("labels", [])) + list(sections.get("navigation", []))}
     where = str(sites_dir / f"{GENERIC_PROFILE}.toml")
     gmeta = gdata.get("meta", {})
     generic = Profile(
@@ -186,6 +188,7 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
             norm_exact(h) for h in gdata.get("breadcrumbs", {}).get("home", [])
         ),
         section_labels=frozenset(norm_exact(s) for s in lists["sections"]),
+        category_labels=frozenset(norm_exact(s) for s in sections.get("labels", [])),
     )
     sites = []
     for path in sorted(sites_dir.glob("*.toml")):
@@ -213,6 +216,7 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
                 header_byline=generic.header_byline,
                 breadcrumb_home=generic.breadcrumb_home,
                 section_labels=generic.section_labels,
+                category_labels=generic.category_labels,
             )
         )
     return Profiles(generic=generic, sites=tuple(sites), months=months, month_alt=month_alt)
@@ -514,6 +518,12 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
                     if cat and art.category is None:
                         art.category = cat
                 continue
+        if in_tags and len(line.strip()) <= 60:
+            tail_rule = next((r for r in profile.rules if r.starts_tail and r.matches(line)), None)
+            if tail_rule is None:
+                page.rule[i] = "tags"
+                art.tags.extend(_split_tags(line))
+                continue
         if (m := _search_group(profile.tags, line, "tags")) is not None:
             page.rule[i] = "tags"
             art.tags.extend(_split_tags(m.group("tags")))
@@ -523,10 +533,6 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
         if rule is not None:
             page.rule[i] = rule.name
             in_tags = False
-            continue
-        if in_tags and len(line.strip()) <= 60:
-            page.rule[i] = "tags"
-            art.tags.extend(_split_tags(line))
             continue
         in_tags = False
         if (m := _search_group(profile.author, line, "author")) is not None:
@@ -559,6 +565,14 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             body_start = i
             break
     head_end = body_start if body_start is not None else n
+    head_when: When | None = None
+    for i in range(start, head_end):
+        r = page.rule.get(i)
+        if r == "section_label" and art.category is None:
+            if norm_exact(lines[i]) in profile.category_labels:
+                art.category = lines[i].strip()
+        elif r == "datetime" and head_when is None:
+            head_when = parse_when(lines[i])
 
     # 5. title
     header_norm = norm_exact(header_text) if header_text else ""
@@ -618,6 +632,8 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             counts["header:date_mismatch"] += 1
     elif header_date is not None:
         art.published_date = header_date
+    elif head_when is not None and not counts["header:bad_date"]:
+        art.published_date = head_when.day  # a standalone date line above the article
     if art.dateline is None and role == "lead" and header_text:
         m = _search_group(profile.datelines, header_text, "dateline")
         if m is not None:
@@ -629,7 +645,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
         paragraphs.append(header_text)
     removed: list[RemovedLine] = []
     if start == 1 and 0 in page.rule:
-        removed.append(RemovedLine(1, header_text or "", page.rule[0]))
+        removed.append(RemovedLine(1, lines[0], page.rule[0]))  # the raw header line
     non_blank = 0
     for i in range(start, n):
         if not lines[i].strip():
@@ -779,6 +795,9 @@ def _header_role(
         return "banner"
     if _is_prose(text) and (len(text) >= 150 or len(_SENTENCE_END.findall(text + " ")) >= 2):
         return "lead"
+    if any(p.search(text) for p in profile.strong):
+        page.rule[0] = "header_banner"  # names the site or agency
+        return "banner"
     if art.title is None and _is_title_like(text):
         art.title = text
         page.rule[0] = "header_title"
