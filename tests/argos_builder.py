@@ -61,10 +61,12 @@ def _words(lang: str, rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def sample_sentences(lang: str, n: int, *, seed: int = 0, words: int = 12) -> list[str]:
+def sample_sentences(
+    lang: str, n: int, *, seed: int = 0, words: int = 12, lexicon_size: int = 400
+) -> list[str]:
     """``n`` deterministic sentence-like lines in ``lang`` (real English words for "en")."""
     rng = random.Random(f"{lang}:{seed}")
-    lexicon = _ENGLISH_WORDS if lang == "en" else _words(lang, random.Random(lang), 400)
+    lexicon = _ENGLISH_WORDS if lang == "en" else _words(lang, random.Random(lang), lexicon_size)
     lines = []
     for _ in range(n):
         k = rng.randint(max(3, words - 5), words + 5)
@@ -75,11 +77,11 @@ def sample_sentences(lang: str, n: int, *, seed: int = 0, words: int = 12) -> li
 
 
 def _train_sentencepiece(
-    dest: Path, from_code: str, to_code: str, vocab_size: int, lines_per_lang: int
+    dest: Path, from_code: str, to_code: str, vocab_size: int, lines_per_lang: int, lexicon: int
 ) -> spm.SentencePieceProcessor:
-    corpus = sample_sentences(from_code, lines_per_lang, seed=1) + sample_sentences(
-        to_code, lines_per_lang, seed=1
-    )
+    corpus = sample_sentences(
+        from_code, lines_per_lang, seed=1, lexicon_size=lexicon
+    ) + sample_sentences(to_code, lines_per_lang, seed=1, lexicon_size=lexicon)
     model = dest / "sentencepiece.model"
     with open(model, "wb") as out:
         spm.SentencePieceTrainer.train(
@@ -241,6 +243,7 @@ def build_package(
     ffn: int = 128,
     vocab_size: int = 400,
     lines_per_lang: int = 300,
+    lexicon_size: int = 400,
     quantization: str = "int8",
     target_prefix: str = "",
     name: str | None = None,
@@ -262,7 +265,9 @@ def build_package(
     with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
         root = Path(tmp) / name
         (root / "model").mkdir(parents=True)
-        sp = _train_sentencepiece(root, from_code, to_code, vocab_size, lines_per_lang)
+        sp = _train_sentencepiece(
+            root, from_code, to_code, vocab_size, lines_per_lang, lexicon_size
+        )
         target_pieces = {sp.eos_id()}
         for line in sample_sentences(to_code, lines_per_lang, seed=1):
             target_pieces.update(sp.encode(line))
