@@ -44,7 +44,6 @@ REPEATED_MAX_CHARS = 400  # longer lines are prose; never removed as repeated bo
 
 HEADER_RE = re.compile(r"^[ \t]{0,3}date[ \t]+(\d{4})-(\d{1,2})-(\d{1,2})(?:[ \t]+(.*?))?[ \t]*$")
 _WS = re.compile(r"\s+")
-_DIGITS = re.compile(r"\d")
 _EDGE_PUNCT = re.compile(r"^[\s•·\-–—*|>»«\"'“”‘’]+|[\s:.…|\-–—\"'“”‘’]+$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*(?:\s|$)")
 _UPPER = "A-ZƏÇĞİÖŞÜÄÂÎÛА-ЯЁҒҚҢӨҮҰҺІЇЄҐ"
@@ -55,7 +54,8 @@ _UPPER = "A-ZƏÇĞİÖŞÜÄÂÎÛА-ЯЁҒҚҢӨҮҰҺІЇЄҐ"
 
 def norm(text: str) -> str:
     """Case-folded, NFKC, whitespace-folded text."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("\u0307", "")  # İ -> i
+    return _WS.sub(" ", folded).strip()
 
 
 def norm_exact(text: str) -> str:
@@ -64,8 +64,12 @@ def norm_exact(text: str) -> str:
 
 
 def norm_repeat(text: str) -> str:
-    """cc_net normalisation for repeated-line detection: folded, digits as 0, edges stripped."""
-    return _DIGITS.sub("0", norm_exact(text))
+    """Normalisation for repeated-line detection: folded, whitespace folded, edges stripped.
+
+    Unlike cc_net, digits are kept: news lines differing only in figures ("Azeri Light costs
+    $75.32" day after day) are content, and dates/counters are caught by the line rules.
+    """
+    return norm_exact(text)
 
 
 def line_hash(text: str) -> int:
