@@ -42,7 +42,9 @@ GENERIC_PROFILE = "_generic"
 UNKNOWN_SITE = "unknown"
 REPEATED_MAX_CHARS = 400  # longer lines are prose; never removed as repeated boilerplate
 
-HEADER_RE = re.compile(r"^[ \t]{0,3}date[ \t]+(\d{4})-(\d{1,2})-(\d{1,2})(?:[ \t]+(.*?))?[ \t]*$")
+HEADER_RE = re.compile(
+    r"^\ufeff?[ \t]{0,3}(?i:date)[ \t]+(\d{4})-(\d{1,2})-(\d{1,2})(?:[ \t]+(.*?))?[ \t]*$"
+)
 _WS = re.compile(r"\s+")
 _EDGE_PUNCT = re.compile(r"^[\s•·\-–—*|>»«\"'“”‘’]+|[\s:.…|\-–—\"'“”‘’]+$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”’)\]]*(?:\s|$)")
@@ -89,10 +91,11 @@ class LineRule:
     max_chars: int | None = None
     starts_tail: bool = False
 
-    def matches(self, line: str) -> bool:
+    def matches(self, line: str, key: str | None = None) -> bool:
+        """Whether the rule removes ``line`` (``key``: its ``norm_exact``, if already known)."""
         if self.max_chars is not None and len(line.strip()) > self.max_chars:
             return False
-        if self.exact and norm_exact(line) in self.exact:
+        if self.exact and (norm_exact(line) if key is None else key) in self.exact:
             return True
         return any(p.search(line) for p in self.patterns)
 
@@ -505,7 +508,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     art.header_text = header_text
 
     # 2. line rules, with metadata extraction; tags after "Tags:" alone
-    when: When | None = None
+    time_lines: list[tuple[int, When, str | None]] = []
     in_tags = False
     for i in range(start, n):
         line = lines[i]
@@ -516,11 +519,8 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             w = parse_when(m.group("when"))
             if w is not None:
                 page.rule[i] = "published_time"
-                if when is None:
-                    when = w
-                    cat = (m.groupdict().get("category") or "").strip()
-                    if cat and art.category is None:
-                        art.category = cat
+                cat = (m.groupdict().get("category") or "").strip()
+                time_lines.append((i, w, cat or None))
                 continue
         if in_tags and len(line.strip()) <= 60:
             tail_rule = next((r for r in profile.rules if r.starts_tail and r.matches(line)), None)
@@ -533,7 +533,8 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             art.tags.extend(_split_tags(m.group("tags")))
             in_tags = not m.group("tags").strip()
             continue
-        rule = next((r for r in profile.rules if r.matches(line)), None)
+        key = norm_exact(line)
+        rule = next((r for r in profile.rules if r.matches(line, key)), None)
         if rule is not None:
             page.rule[i] = rule.name
             in_tags = False
@@ -616,6 +617,14 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             if page.kept(i):
                 page.rule[i] = "related_block"
     _teasers(page, start, n)
+    # the article's own time line: the first one above the related block
+    when: When | None = None
+    for i, w, cat in time_lines:
+        if tail_from is None or i < tail_from:
+            when = w
+            if cat:
+                art.category = cat  # the page's own rubric beats breadcrumbs and labels
+            break
 
     # 8. header role
     role = _header_role(page, art, profile, site, header_text, line_counts, settings, start)

@@ -562,3 +562,44 @@ def test_property_lossless_and_no_crash(header, lines):
     result = run_clean([doc, make_doc(text + "\nextra line", "b.txt")], None, SETTINGS)
     assert result.stats.records_in == 2
     assert len(result.items) + len(result.quarantined) == 2
+
+
+def test_time_line_of_a_teaser_after_the_article_is_not_the_publication_time():
+    text = (
+        " date 2025-04-22 Azerbaijan hosts forum on digital economy\n"
+        "BAKU, Azerbaijan, April 22. The forum brought together 300 participants from 40 "
+        "countries, Trend reports.\n"
+        "Latest\n"
+        "Economy Materials 21 April 2025 10:00 (UTC +04:00)\n"
+        "Oil prices rise on world markets\n"
+    )
+    art = clean_document(make_doc(text), None, SETTINGS)
+    assert art.published_date == date(2025, 4, 22)  # from the header, not the teaser
+    assert art.published_at is None
+    assert [r.rule for r in art.removed][-2:] == ["published_time", "related_block"]
+    assert_lossless(text, art)
+
+
+def test_header_variants():
+    for line in [
+        "\ufeff date 2025-04-22 Title of the story here",
+        "Date 2025-4-2  Title of the story",
+    ]:
+        assert HEADER_RE.match(line)
+    assert not HEADER_RE.match("The date 2025-04-22 was chosen")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Следите за новостями Trend в WhatsApp-канале",
+        "Follow Trend on X and Telegram",
+        "Subscribe to our Telegram channel for breaking news",
+        "Ən son xəbərlər üçün WhatsApp kanalımıza qoşulun",
+    ],
+)
+def test_follow_and_channel_promos(line):
+    prose = "The Telegram channel was blocked by the court on Monday, the prosecutor's office said."
+    art = clean_document(make_doc(f"{prose}\n{line}\n"), None, SETTINGS)
+    assert art.body == prose  # a news sentence about a channel is content
+    assert [r.text for r in art.removed] == [line]
