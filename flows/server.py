@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from flows import prefect_env
@@ -142,7 +143,13 @@ def main(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Serve the deployment ``process-articles/<name>`` until stopped (SIGINT or SIGTERM)."""
+    """Serve the deployment ``process-articles/<name>`` until stopped (SIGINT or SIGTERM).
+
+    The runner polls the API for runs every ``PREFECT_RUNNER_POLL_FREQUENCY`` seconds (10 by
+    default) and runs each flow run in a subprocess. On SIGTERM Prefect's runner pauses the
+    deployment and exits 0 (~3 s); SIGINT (Ctrl-C) works too, even when the process was started
+    in the background by a non-interactive shell (which starts it with SIGINT ignored).
+    """
     mode = prefect_env.prepare(port=args.port, verbose=True)
     if mode.kind == "temporary":
         print(
@@ -150,11 +157,22 @@ def serve(args: argparse.Namespace) -> int:
             "(or set PREFECT_API_URL)"
         )
         return 1
+    if not prefect_env.healthy(mode.api_url or "", timeout=5.0):
+        print(f"articles serve: the Prefect API {mode.api_url} does not answer /health")
+        return 1
     _restore_sigint()
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Prefect's SIGTERM handler calls the async-dispatched Runner.stop() from sync code and then
+    # exits; the un-awaited coroutine it leaves is harmless, its warning is noise.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     from flows.process_articles import process_articles
 
     print(f"serving process-articles/{args.name} ({mode.api_url}); trigger it with:")
-    print(f"  prefect deployment run 'process-articles/{args.name}' --param raw_dir=raw --watch")
-    process_articles.serve(name=args.name)
+    print(
+        f"  prefect deployment run 'process-articles/{args.name}' "
+        "--param raw_dir=$PWD/raw --param out_dir=$PWD/processed --watch"
+    )
+    print("  (paths are read by this process: give absolute ones); stop with Ctrl-C or SIGTERM")
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the runner took over
+        process_articles.serve(name=args.name)
     return 0
