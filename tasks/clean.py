@@ -848,11 +848,9 @@ def run_clean(
         by_rule = Counter(r.rule for r in art.removed)
         if by_rule:
             what = ", ".join(f"{rule} ({k})" for rule, k in by_rule.most_common())
-            reason = (
-                f"no content left after cleaning: all {len(art.removed)} lines removed by {what}"
-            )
+            reason = f"{doc.source_path}: no content left after cleaning: all {len(art.removed)} lines removed by {what}"
         else:
-            reason = "no content: the page has no non-blank line"
+            reason = f"{doc.source_path}: no content: the page has no non-blank line"
         quarantined.append(
             Quarantined(
                 source_path=doc.source_path,

@@ -124,8 +124,8 @@ def _bad_corpus(root: Path, outside: Path) -> dict[str, str]:
     os.symlink(outside / "secret.txt", root / "bad" / "link_out.txt")
     os.symlink(root, root / "good" / "loop")
     return {
-        "good/seed.txt": "article",
-        "good/copy_of_seed": "dedupe:duplicate",
+        "good/seed.txt": "dedupe:duplicate",  # same content as copy_of_seed, which sorts first
+        "good/copy_of_seed": "article",
         "good/utf16.txt": "article",
         "good/bad_date.txt": "article",
         "good/lone_cr.txt": "article",
