@@ -51,7 +51,8 @@ def setup() -> None:
         sys.exit(f"Python 3.11+ is required, this is {sys.version.split()[0]}")
     env = dict(os.environ, UV_PROJECT_ENVIRONMENT=str(VENV), UV_PYTHON=sys.executable)
     env.pop("VIRTUAL_ENV", None)
-    _run([str(uv()), "sync", "--frozen", "--quiet"], env=env)
+    # --compile-bytecode: imports stay fast even where PYTHONDONTWRITEBYTECODE is set
+    _run([str(uv()), "sync", "--frozen", "--compile-bytecode", "--quiet"], env=env)
 
 
 def main(argv: list[str]) -> int:
