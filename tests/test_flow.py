@@ -212,3 +212,40 @@ def test_cli_fails_clearly_on_a_missing_directory(tmp_path):
     from flows.cli import main
 
     assert main(["run", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_models_cli_then_flow_translates_and_caches(prefect_api, isolated, capsys):
+    """A tiny real Argos package installed with `articles models install` is used by the flow;
+    a second run over changed files answers from the translation cache."""
+    from flows.cli import main
+    from flows.process_articles import process_articles
+    from tests.argos_builder import build_package
+
+    package = build_package(isolated / "built", "az", "en", version="1.5")
+    assert main(["models", "install", str(package)]) == 0
+    assert main(["models", "list"]) == 0
+    assert "az_en" in capsys.readouterr().out
+
+    raw = isolated / "raw"
+    raw.mkdir()
+    for name in ("002_trend_az_energetika.txt", "004_report_az_en_mixed.txt"):
+        shutil.copy(RAW / name, raw / name)
+    out = isolated / "out"
+    first = process_articles(raw_dir=str(raw), out_dir=str(out))
+    assert first["balanced"]
+    assert first["translation_status"].get("translated", 0) > 0
+    assert "az" not in first["missing_models"]
+    df = pl.read_parquet(out / "articles" / "*.parquet")
+    az = df.filter(pl.col("source_path") == "002_trend_az_energetika.txt").row(0, named=True)
+    az_frags = [f for f in az["fragments"] if f["lang"] == "az"]
+    assert az_frags and all(f["translation_model"] == "az_en@1.5" for f in az_frags)
+    assert all(f["translation_status"] in ("translated", "suspect") for f in az_frags)
+    assert all(f["text_en"] and f["text_en"] != f["text"] for f in az_frags)
+    assert "[untranslated" not in az["body_en"]
+
+    # --full re-processes everything: every az sentence now comes from the cache
+    second = process_articles(raw_dir=str(raw), out_dir=str(out), full=True)
+    assert second["translation_status"].get("translated", 0) == 0
+    assert second["translation_status"].get("cached", 0) == first["translation_status"]["translated"]
+    again = pl.read_parquet(out / "articles" / "*.parquet").sort("source_path")
+    assert again["body_en"].to_list() == df.sort("source_path")["body_en"].to_list()
