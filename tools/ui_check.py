@@ -55,6 +55,7 @@ CHROMIUM_FLAGS = (
 BODY_TEXT = "document.body ? document.body.innerText : ''"
 # the flow run page's header: breadcrumbs (run name) and the state badge
 HEADING_TEXT = "(document.querySelector('.page-heading') || {innerText: ''}).innerText"
+FINAL_STATES = ("Completed", "Failed", "Crashed", "Cancelled", "TimedOut")
 LOOPBACK_PREFIXES = (
     "http://127.",
     "https://127.",
@@ -240,6 +241,12 @@ class DevTools:
             self.ws.close()
 
 
+def _final_state(heading: str) -> str | None:
+    """The terminal state named on its own line in the page heading, if any."""
+    lines = {line.strip() for line in heading.splitlines()}
+    return next((s for s in FINAL_STATES if s in lines), None)
+
+
 def off_loopback(urls: list[str]) -> list[str]:
     return [u for u in urls if not u.startswith(LOOPBACK_PREFIXES + LOCAL_SCHEMES)]
 
@@ -255,6 +262,7 @@ class Result:
     found: dict[str, bool]
     requests: list[str]
     text: str
+    heading: str
     seconds: float
 
     @property
@@ -289,7 +297,7 @@ def check(
     started = time.monotonic()
     browser = launch(binary)
     tools: DevTools | None = None
-    text = ""
+    text = heading = ""
     found = dict.fromkeys(wanted, False)
     try:
         tools = DevTools.connect(browser)
@@ -306,6 +314,8 @@ def check(
                 break
             if str(tools.evaluate("location.href")).startswith("chrome-error:"):
                 break  # the server did not answer: no point waiting
+            if flow_run.name in heading and _final_state(heading) not in (None, "Completed"):
+                break  # the run ended in another state: it will not turn Completed
             time.sleep(0.5)
         if all(found.values()):
             time.sleep(settle)  # let the task graph and charts finish drawing for the screenshot
@@ -318,7 +328,9 @@ def check(
         if tools is not None:
             tools.close()
         close(browser)
-    return Result(url, flow_run, screenshot, found, requests, text, time.monotonic() - started)
+    return Result(
+        url, flow_run, screenshot, found, requests, text, heading, time.monotonic() - started
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -354,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     missing = [w for w, ok in result.found.items() if not ok]
     if missing:
+        shown = _final_state(result.heading)
+        if shown and shown != "Completed":
+            print(f"ui_check: FAILED: the page shows the run in state {shown!r}", file=sys.stderr)
         excerpt = " | ".join(line.strip() for line in result.text.splitlines() if line.strip())
         print(
             f"ui_check: FAILED: the page does not show {missing} "
