@@ -172,11 +172,25 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
         for name in names:
             months[name.casefold()] = int(num)
     month_alt = "|".join(re.escape(m) for m in sorted(months, key=len, reverse=True))
-    placeholders = {"month": month_alt, "U": _UPPER, **gdata.get("placeholders", {})}
+    sections = gdata.get("sections", {})
+    home = list(gdata.get("breadcrumbs", {}).get("home", []))
+    lists = {
+        "sections": list(sections.get("labels", [])) + list(sections.get("navigation", [])),
+        "home": home,
+    }
+
+    def alt(words: list[str]) -> str:
+        return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+    placeholders = {
+        "month": month_alt,
+        "U": _UPPER,
+        "home": alt(home),
+        "nav": alt(list(sections.get("navigation", []))),
+        **gdata.get("placeholders", {}),
+    }
     # placeholders may use {U} and {month} themselves
     placeholders = {k: _expand(v, placeholders) for k, v in placeholders.items()}
-    sections = gdata.get("sections", {})
-    lists = {"sections": list(sections.get("labels", [])) + list(sections.get("navigation", []))}
     where = str(sites_dir / f"{GENERIC_PROFILE}.toml")
     gmeta = gdata.get("meta", {})
     generic = Profile(
@@ -570,14 +584,17 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             body_start = i
             break
     head_end = body_start if body_start is not None else n
-    head_when: When | None = None
+    head_when: When | None = None  # the first standalone date line above the article
+    head_timed: When | None = None  # the first one that also states the time of day
     for i in range(start, head_end):
         r = page.rule.get(i)
         if r == "section_label" and art.category is None:
             if norm_exact(lines[i]) in profile.category_labels:
                 art.category = lines[i].strip()
-        elif r == "datetime" and head_when is None:
-            head_when = parse_when(lines[i])
+        elif r == "datetime" and (w := parse_when(lines[i])) is not None:
+            head_when = head_when or w
+            if head_timed is None and w.hour is not None:
+                head_timed = w
 
     # 5. title
     header_norm = norm_exact(header_text) if header_text else ""
@@ -609,13 +626,16 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     if body_start is not None:
         for i in range(body_start + 1, n):
             r = page.rule.get(i)
-            if r is not None and (r == "tags" or _starts_tail(profile, r)):
+            is_marker = r is not None and (r == "tags" or _starts_tail(profile, r))
+            if is_marker and _looks_like_related_block(page, i + 1, n):
                 tail_from = i
                 break
     if tail_from is not None:
         for i in range(tail_from + 1, n):
             if page.kept(i):
-                page.rule[i] = "related_block"
+                page.rule[i] = "related_block" if _is_prose(lines[i]) else "related_teaser"
+    if body_start is not None:
+        _read_more_teasers(page, body_start + 1, tail_from if tail_from is not None else n)
     _teasers(page, start, n)
     # the article's own time line: the first one above the related block
     when: When | None = None
@@ -631,7 +651,12 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     art.header_role = role
     counts[f"header_role:{role}"] += 1
 
-    # 9. dates
+    # 9. dates: the page's own time line, else a date + time line above the article ("15
+    # September 2025 11:40", "02.05.2025 09:30"), else the scraper's header date, else a date-only
+    # line above the article (may be the site's "today" chrome, so it never beats the header).
+    # published_at only when the line states the UTC offset: never guessed.
+    if when is None and head_timed is not None:
+        when = head_timed
     if when is not None:
         art.published_date = when.day
         if when.offset_minutes is not None and when.hour is not None:
@@ -681,25 +706,89 @@ def _starts_tail(profile: Profile, rule_name: str) -> bool:
     return any(r.starts_tail and r.name == rule_name for r in profile.rules)
 
 
+_CRUMB_ITEM = re.compile(r"^\s*(\d{1,2})[.)]\s+(\S.{0,60})$")
+_CRUMB_LONG = re.compile(r"^\s*(\d{1,2})[.)]\s+(\S.{0,250})$")
+BREADCRUMB_TOP_LINES = 12  # a generic numbered trail must start within this many non-blank lines
+
+
+def _crumb_text(text: str) -> bool:
+    """Short label text, as breadcrumb items are ("Xəbərlər", "Oil&Gas", "Внутренняя политика")."""
+    t = text.strip()
+    return (
+        len(t) <= 40
+        and len(t.split()) <= 5
+        and not re.search(r"[.!?:;,…]$", t)
+        and any(ch.isalpha() for ch in t)
+    )
+
+
 def _breadcrumbs(page: _Page, start: int, profile: Profile, art: Article) -> None:
-    """Numbered runs ("1. Home", "2. Azerbaijan", "3. Politics") starting with a home word."""
-    item = re.compile(r"^\s*\d{1,2}[.)]\s+(\S.{0,60})$")
+    """Numbered breadcrumb trails ("1. Home", "2. Azerbaijan", "3. Politics") -> rule breadcrumb.
+
+    A run is a breadcrumb when its first item is a home word (anywhere on the page), or, in any
+    language, when it is a top-of-page run: numbered 1, 2, 3, ... on consecutive lines, >= 2 short
+    label items, before any prose line and within the first ``BREADCRUMB_TOP_LINES`` non-blank
+    lines (after the "..." separator or at the very beginning). The last item that is not a home
+    or navigation word names the category. A last item that repeats a later line (the title
+    printed as the last crumb) belongs to the trail too.
+    """
     lines = page.lines
+    n = len(lines)
+    nav = profile.section_labels - profile.category_labels
+    seen_prose = False
+    non_blank = 0
     i = start
-    while i < len(lines):
-        m = item.match(lines[i])
-        if m and norm_exact(m.group(1)) in profile.breadcrumb_home:
-            j = i
-            last = None
-            while j < len(lines) and (mm := item.match(lines[j])):
-                page.rule[j] = "breadcrumb"
-                last = mm.group(1).strip()
-                j += 1
-            if art.category is None and last and norm_exact(last) not in profile.breadcrumb_home:
-                art.category = last
-            i = j
-        else:
+    while i < n:
+        line = lines[i]
+        m = _CRUMB_ITEM.match(line)
+        home_first = m is not None and norm_exact(m.group(2)) in profile.breadcrumb_home
+        top = (
+            m is not None
+            and not seen_prose
+            and non_blank < BREADCRUMB_TOP_LINES
+            and m.group(1) == "1"
+            and _crumb_text(m.group(2))
+        )
+        if m is None or not (home_first or top):
+            if line.strip():
+                non_blank += 1
+                if page.kept(i) and _is_prose(line):
+                    seen_prose = True
             i += 1
+            continue
+        items: list[int] = []
+        j = i
+        while j < n and (mm := _CRUMB_ITEM.match(lines[j])):
+            if not home_first and (
+                int(mm.group(1)) != len(items) + 1 or not _crumb_text(mm.group(2))
+            ):
+                break
+            items.append(j)
+            j += 1
+        title_item = None
+        mm = _CRUMB_LONG.match(lines[j]) if not home_first and j < n else None
+        if mm and int(mm.group(1)) == len(items) + 1:  # the title as the last crumb?
+            key = norm_exact(mm.group(2))
+            if any(norm_exact(lines[k]) == key for k in range(j + 1, n)):
+                title_item = j
+                j += 1
+        if len(items) < (1 if home_first else 2):
+            non_blank += 1
+            i += 1
+            continue
+        if title_item is not None:
+            page.rule[title_item] = "breadcrumb"
+        category = None
+        for k in items:
+            page.rule[k] = "breadcrumb"
+            label = _CRUMB_ITEM.match(lines[k]).group(2).strip()
+            key = norm_exact(label)
+            if key not in profile.breadcrumb_home and key not in nav and _crumb_text(label):
+                category = label
+        if art.category is None and category:
+            art.category = category
+        non_blank += len(items)
+        i = j
 
 
 def _find_title(
@@ -733,6 +822,47 @@ def _find_title(
     return None
 
 
+RELATED_TEASER_MAX_CHARS = 200  # a teaser headline is a short line
+
+
+def _looks_like_related_block(page: _Page, frm: int, n: int) -> bool:
+    """Whether what follows an end marker is a related/most-read block, not more article.
+
+    A related block holds at least one headline-like line or time line, or nothing at all. A
+    marker followed only by prose paragraphs is an in-article label: the prose stays.
+    """
+    prose = 0
+    for i in range(frm, n):
+        if page.rule.get(i) in ("datetime", "published_time"):
+            return True
+        if not page.kept(i):
+            continue
+        if _is_prose(page.lines[i]):
+            prose += 1
+        elif len(page.lines[i].strip()) <= RELATED_TEASER_MAX_CHARS:
+            return True
+    return prose == 0
+
+
+def _read_more_teasers(page: _Page, frm: int, to: int) -> None:
+    """Headlines right after a "Read more" / "Читайте также" link inside the body (at most 3)."""
+    lines = page.lines
+    for i in range(frm, to):
+        if page.rule.get(i) != "read_more":
+            continue
+        taken = 0
+        k = i + 1
+        while k < to and taken < 3:
+            if not lines[k].strip() or page.rule.get(k) == "datetime":
+                k += 1
+                continue
+            if not page.kept(k) or not _is_title_like(lines[k]) or _is_prose(lines[k]):
+                break
+            page.rule[k] = "related_teaser"
+            taken += 1
+            k += 1
+
+
 def _teasers(page: _Page, start: int, n: int) -> None:
     """After the last prose paragraph: short lines next to a standalone time line are teasers."""
     lines = page.lines
@@ -755,7 +885,7 @@ def _teasers(page: _Page, start: int, n: int) -> None:
         for step in (-1, 1):
             k = neighbour(i, step)
             if k is not None and page.rule.get(k) == "datetime":
-                page.rule[i] = "teaser"
+                page.rule[i] = "related_teaser"
                 break
 
 

@@ -416,7 +416,7 @@ def test_related_block_after_article_is_removed(tail):
     text = f"{prose}\n{tail}\nNew metro station to open in Baku\nManat exchange rate for June 29\n"
     art = clean_document(make_doc(text), None, SETTINGS)
     assert art.body == prose
-    assert [r.rule for r in art.removed] == ["tail_marker", "related_block", "related_block"]
+    assert [r.rule for r in art.removed] == ["tail_marker", "related_teaser", "related_teaser"]
 
 
 def test_agency_dateline_extracted_and_text_kept():
@@ -576,7 +576,7 @@ def test_time_line_of_a_teaser_after_the_article_is_not_the_publication_time():
     art = clean_document(make_doc(text), None, SETTINGS)
     assert art.published_date == date(2025, 4, 22)  # from the header, not the teaser
     assert art.published_at is None
-    assert [r.rule for r in art.removed][-2:] == ["published_time", "related_block"]
+    assert [r.rule for r in art.removed][-2:] == ["published_time", "related_teaser"]
     assert_lossless(text, art)
 
 
