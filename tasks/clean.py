@@ -90,6 +90,7 @@ class LineRule:
     patterns: tuple[re.Pattern[str], ...] = ()
     max_chars: int | None = None
     starts_tail: bool = False
+    builtin: DatetimeLine | None = None  # a coded check (``builtin = "datetime_line"``)
 
     def matches(self, line: str, key: str | None = None) -> bool:
         """Whether the rule removes ``line`` (``key``: its ``norm_exact``, if already known)."""
@@ -97,7 +98,56 @@ class LineRule:
             return False
         if self.exact and (norm_exact(line) if key is None else key) in self.exact:
             return True
-        return any(p.search(line) for p in self.patterns)
+        if any(p.search(line) for p in self.patterns):
+            return True
+        return self.builtin is not None and self.builtin(line)
+
+
+@dataclass(frozen=True, slots=True)
+class DatetimeLine:
+    """A line made only of dates, times, UTC offsets, weekdays and date labels, in any order.
+
+    "Published: 15 September 2025 | 11:40", "12:30, 13 yanvar 2026", "Bazar ertəsi, 15 sentyabr
+    2025", "2 мая 2025 года, 14:10", "13 yanvar 2026-cı il 10:05": every token is explained by a
+    date/time pattern or a word of ``[datetime] words`` in ``_generic.toml``; anything else left
+    over (a figure, a word) means the line says more than a time, and it is not matched.
+    """
+
+    tokens: tuple[re.Pattern[str], ...]
+    words: re.Pattern[str]
+    max_chars: int = 80
+
+    def __call__(self, line: str) -> bool:
+        t = line.strip()
+        if not t or len(t) > self.max_chars or not any(ch.isdigit() for ch in t):
+            return False
+        rest = norm(t)
+        found = False
+        for rx in self.tokens:
+            rest, k = rx.subn(" ", rest)
+            found = found or k > 0
+        if not found:
+            return False
+        rest = self.words.sub(" ", rest)
+        return not re.sub(r"[\W_]+", "", rest)
+
+
+def _datetime_line(month_alt: str, words: list[str]) -> DatetimeLine:
+    num_date = r"(?<!\d)(?:\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2})(?!\d)"
+    month_date = (
+        rf"(?<!\d)(?:\d{{1,2}}\s*[.,]?\s*(?:{month_alt})\.?(?![^\W\d_])(?:,?\s*\d{{4}})?"
+        rf"|(?<![^\W\d_])(?:{month_alt})\.?\s+\d{{1,2}}(?:,?\s*\d{{4}})?)(?!\d)"
+    )
+    tokens = (
+        re.compile(r"\(?(?:utc|gmt)\s*(?:[+\-−–]\s*\d{1,2}(?::?\d{2})?)?\)?"),
+        re.compile(num_date),
+        re.compile(month_date),
+        re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:am|pm))?(?![\d:])"),
+        re.compile(r"\[\s*\]|\(\s*\)"),
+    )
+    alt = "|".join(re.escape(norm(w)) for w in sorted(set(words), key=len, reverse=True))
+    word_rx = re.compile(rf"(?<![^\W\d_])(?:{alt})(?![^\W\d_])") if alt else re.compile(r"(?!)")
+    return DatetimeLine(tokens, word_rx)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +194,23 @@ def _compile_all(patterns: list[str], placeholders: dict[str, str], where: str):
     return tuple(out)
 
 
-def _rules(data: dict, placeholders: dict[str, str], lists: dict[str, list[str]], where: str):
+def _rules(
+    data: dict,
+    placeholders: dict[str, str],
+    lists: dict[str, list[str]],
+    where: str,
+    builtins: dict[str, DatetimeLine] | None = None,
+):
     rules = []
     for raw in data.get("rules", []):
         exact = list(raw.get("exact", []))
         if "exact_from" in raw:
             exact += lists[raw["exact_from"]]
+        builtin = None
+        if "builtin" in raw:
+            if raw["builtin"] not in (builtins or {}):
+                raise ValueError(f"{where}: unknown builtin {raw['builtin']!r}")
+            builtin = (builtins or {})[raw["builtin"]]
         rules.append(
             LineRule(
                 name=raw["name"],
@@ -157,6 +218,7 @@ def _rules(data: dict, placeholders: dict[str, str], lists: dict[str, list[str]]
                 patterns=_compile_all(raw.get("patterns", []), placeholders, where),
                 max_chars=raw.get("max_chars"),
                 starts_tail=bool(raw.get("starts_tail", False)),
+                builtin=builtin,
             )
         )
     return tuple(rules)
@@ -192,12 +254,15 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
     # placeholders may use {U} and {month} themselves
     placeholders = {k: _expand(v, placeholders) for k, v in placeholders.items()}
     where = str(sites_dir / f"{GENERIC_PROFILE}.toml")
+    builtins = {
+        "datetime_line": _datetime_line(month_alt, gdata.get("datetime", {}).get("words", []))
+    }
     gmeta = gdata.get("meta", {})
     generic = Profile(
         name=None,
         strong=(),
         weak=(),
-        rules=_rules(gdata, placeholders, lists, where),
+        rules=_rules(gdata, placeholders, lists, where, builtins),
         time=_compile_all(gmeta.get("time", []), placeholders, where),
         author=_compile_all(gmeta.get("author", []), placeholders, where),
         author_line=None,
@@ -226,7 +291,7 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
                 name=data["name"],
                 strong=_compile_all(rec.get("strong", []), placeholders, where),
                 weak=_compile_all(rec.get("weak", []), placeholders, where),
-                rules=_rules(data, placeholders, lists, where) + generic.rules,
+                rules=_rules(data, placeholders, lists, where, builtins) + generic.rules,
                 time=_compile_all(meta.get("time", []), placeholders, where) + generic.time,
                 author=_compile_all(meta.get("author", []), placeholders, where) + generic.author,
                 author_line=re.compile(_expand(author_line, placeholders)) if author_line else None,
@@ -284,7 +349,7 @@ def _date_res() -> tuple[re.Pattern[str], ...]:
 
 
 def month_number(word: str) -> int | None:
-    return load_profiles().months.get(word.casefold().rstrip("."))
+    return load_profiles().months.get(word.casefold().replace("\u0307", "").rstrip("."))
 
 
 def parse_when(text: str) -> When | None:
@@ -313,6 +378,8 @@ def parse_when(text: str) -> When | None:
             continue
         rest = text[m.end() :]
         tm = _TIME_RE.search(rest)
+        if tm is None and m.start() <= 25:  # "12:30, 13 yanvar 2026", "10:15 12.06.2025"
+            tm = _TIME_RE.search(text[: m.start()])
         hour = minute = None
         second = 0
         if tm:
@@ -586,11 +653,12 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     head_end = body_start if body_start is not None else n
     head_when: When | None = None  # the first standalone date line above the article
     head_timed: When | None = None  # the first one that also states the time of day
+    menu = _menu_lines(page, start, head_end, profile)
     for i in range(start, head_end):
         r = page.rule.get(i)
         if r == "section_label" and art.category is None:
-            if norm_exact(lines[i]) in profile.category_labels:
-                art.category = lines[i].strip()
+            if norm_exact(lines[i]) in profile.category_labels and i not in menu:
+                art.category = lines[i].strip()  # a rubric label in the header area
         elif r == "datetime" and (w := parse_when(lines[i])) is not None:
             head_when = head_when or w
             if head_timed is None and w.hour is not None:
@@ -700,6 +768,26 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     art.word_count = len(art.body.split())
     art.tags = list(dict.fromkeys(art.tags))
     return CleanOutcome(art, counts, non_blank)
+
+
+def _menu_lines(page: _Page, start: int, end: int, profile: Profile) -> set[int]:
+    """Section labels in runs of >= 3 consecutive non-blank lines: a site menu, not the rubric."""
+    menu: set[int] = set()
+    run: list[int] = []
+    for i in range(start, end + 1):
+        if i < end and not page.lines[i].strip():
+            continue
+        if (
+            i < end
+            and page.rule.get(i) == "section_label"
+            and norm_exact(page.lines[i]) in profile.category_labels
+        ):
+            run.append(i)
+            continue
+        if len(run) >= 3:
+            menu.update(run)
+        run = []
+    return menu
 
 
 def _starts_tail(profile: Profile, rule_name: str) -> bool:
@@ -828,20 +916,21 @@ RELATED_TEASER_MAX_CHARS = 200  # a teaser headline is a short line
 def _looks_like_related_block(page: _Page, frm: int, n: int) -> bool:
     """Whether what follows an end marker is a related/most-read block, not more article.
 
-    A related block holds at least one headline-like line or time line, or nothing at all. A
-    marker followed only by prose paragraphs is an in-article label: the prose stays.
+    A related block holds at least one headline-like line or time line, or no other kept line
+    than short ones. A marker followed by sentences only is an in-article label: they stay.
     """
-    prose = 0
+    sentences = 0
     for i in range(frm, n):
         if page.rule.get(i) in ("datetime", "published_time"):
             return True
         if not page.kept(i):
             continue
-        if _is_prose(page.lines[i]):
-            prose += 1
-        elif len(page.lines[i].strip()) <= RELATED_TEASER_MAX_CHARS:
+        line = page.lines[i]
+        if _is_title_like(line) and not _is_prose(line):
             return True
-    return prose == 0
+        if _is_prose(line) or _SENTENCE_END.search(line.strip() + " "):
+            sentences += 1
+    return sentences == 0
 
 
 def _read_more_teasers(page: _Page, frm: int, to: int) -> None:
@@ -880,8 +969,9 @@ def _teasers(page: _Page, start: int, n: int) -> None:
         return k if start <= k < n else None
 
     for i in range(last_prose + 1, n):
-        if not page.kept(i) or len(lines[i].strip()) > 200:
-            continue
+        t = lines[i].strip()
+        if not page.kept(i) or len(t) > RELATED_TEASER_MAX_CHARS or re.search(r"[.!…]$", t):
+            continue  # a headline has no full stop; a short closing sentence stays
         for step in (-1, 1):
             k = neighbour(i, step)
             if k is not None and page.rule.get(k) == "datetime":
