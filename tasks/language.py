@@ -108,11 +108,9 @@ _RU_ONLY = frozenset("ыэъёЫЭЪЁ")  # Russian letters Ukrainian does not h
 _UK_LATIN_I = re.compile(r"[а-яіїєґ][iI]|[iI][а-яіїєґ]")  # Latin i typed for Ukrainian і
 _UK_LETTER_SHARE = 0.1  # share of Cyrillic words with і ї є ґ that makes a text Ukrainian
 _SCHWA = frozenset("əƏ")
-_QX = re.compile("[qx]")
 _AZ_MIN_COUNT = 2  # n-grams of the az corpus seen fewer times are noise
 _AZ_BACKOFF = 0.4  # weight of the Turkish profile in the az profile (see build_az_profile)
 _AZ_SCHWA_SHARE = 0.1  # share of Latin words with ə that makes a text Azerbaijani (or 2 words)
-_AZ_QX_SHARE = 0.25  # share of lower-case words with q/x that turns a "tr" into "az"
 _AZ_TR_PRIOR_OTHER = 0.01  # prior weight of a non-admissible language in single-candidate scores
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+", re.IGNORECASE)
@@ -206,6 +204,62 @@ def _share(sig: _Signal, pred) -> tuple[int, float]:
 
 
 # --------------------------------------------------------------------------------------------
+# Azerbaijani vs Turkish: high-precision orthographic and lexical markers
+#
+# Each marker is a spelling one language's standard orthography produces and the other's does
+# not (word forms, suffixes after vowel harmony / consonant assimilation); they were written
+# from the grammars, not mined from the dev set. Counted on lower-case Latin words only
+# (a capitalised word may be a name from anywhere).
+
+_AZ_WORDS = frozenset(
+    # idi/deyil: az writes the copula apart and "deyil" (tr -ydi, değil); üçün (tr için);
+    # çünki (tr çünkü); eyni (tr aynı); hansı (tr hangi); hamı (tr herkes); harada (tr nerede);
+    # edir/gedir/deyir: present tense (tr ediyor/gidiyor/diyor)
+    "idi idim idin idik idiniz idilər deyil deyildi deyildir deyilik deyilsən deyilsiniz "
+    "deyilmi deyilsə üçün çünki eyni hansı hansını hansının hansında hamı hamısı hamısını "
+    "harada haradan edir edirdi edirik edirlər gedir gedirdi deyir deyirdi deyirlər".split()
+)
+_AZ_SUFFIX = re.compile(
+    # perfect -ıb/-ib/-ub/-üb (Turkish devoices a final b: kitap, sahip); past, copula and
+    # locative keep d after a voiceless consonant (getdi, işdir; tr gitti, iştir); harmonised
+    # -dakı (tr -daki); q and x (Turkish writes k, h, ks)
+    r"[ıiuü]b(?:dır|dir|dur|dür|lar|lər|sa|sə)?$"
+    r"|[çfhkpsşt]d[ıiuü](?:r|m|n|k|q|lar|lər)?$"
+    r"|dakı$|[qx]"
+)
+_TR_WORDS = frozenset(
+    # az: deyil, kimi, indi/indi, çox, yox, necə, hansı, öz, ilə, və, ki, görə, qədər, artıq,
+    # həm, nə, hər, isə, yaxşı, böyük
+    "değil değildi değildir olarak için gibi ile ve şimdi çok yok nasıl hangi kendi kendisi "
+    "ama sadece ancak bugün göre önce kadar artık yani hem ne şu her ise diye veya iyi büyük "
+    "daima hiçbir herkes nerede niçin".split()
+)
+_TR_SUFFIX = re.compile(
+    # present -iyor; future -acak/-ecek and infinitive -mak/-mek (az -acaq/-əcək, -maq/-mək);
+    # -lık/-luk (az -lıq/-luq); e in a suffix where az writes ə (-ler, -de, -den, -e...): a
+    # final e, or -ler-; assimilated t after a voiceless consonant (gitti, iştir; az d);
+    # mis-decoded Turkish letters ı ş ğ (windows-1254 read as 1252) and circumflexes
+    r"[ıiuü]yor|(?:acak|ecek)|(?:mak|mek)(?:ta|te|tan|ten)?$|l[ıu]k(?:la|lar)?$|..e$|ler"
+    r"|[çşp]t[ıiuü]$|[çfhkpşt]t[ıiuü]r$|[ýþðâîû]"
+)
+
+
+def az_tr_markers(words: Sequence[str]) -> tuple[int, int]:
+    """(Azerbaijani, Turkish) marker counts of the lower-case words of a text."""
+    az = tr = 0
+    for word in words:
+        if not word[0].islower():
+            if set(word) & set("ýþðÝÞÐ"):
+                tr += 1  # mis-decoded Turkish keeps its case
+            continue
+        if word in _AZ_WORDS or _AZ_SUFFIX.search(word):
+            az += 1
+        elif word in _TR_WORDS or _TR_SUFFIX.search(word):
+            tr += 1
+    return az, tr
+
+
+# --------------------------------------------------------------------------------------------
 # the engine: langdetect-rs factories, loaded lazily once per process
 
 
@@ -217,7 +271,7 @@ def _builtin_profile_dir() -> Path:
 
 
 def build_az_profile(
-    corpus: Path = AZ_CORPUS, min_count: int = _AZ_MIN_COUNT, backoff: float = _AZ_BACKOFF
+    corpus: Path | None = None, min_count: int | None = None, backoff: float | None = None
 ) -> dict:
     """A langdetect profile for Azerbaijani: our own text, backed off to Turkish.
 
@@ -230,6 +284,9 @@ def build_az_profile(
     """
     from langdetect_rs.utils.lang_profile import LangProfile
 
+    corpus = AZ_CORPUS if corpus is None else corpus
+    min_count = _AZ_MIN_COUNT if min_count is None else min_count
+    backoff = _AZ_BACKOFF if backoff is None else backoff
     profile = LangProfile(name="az")
     for line in corpus.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -348,12 +405,19 @@ def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[
 
     plain = engine.batch(engine.plain, [texts[i] for i, _, _ in todo])
     rerun: dict[tuple[str, ...], list[int]] = {}
-    for (i, _sig, cands), probs in zip(todo, plain, strict=True):
+    for (i, sig, cands), probs in zip(todo, plain, strict=True):
         top = probs[0] if probs else None
         rival_of_az = "az" in cands and (top is None or top[0] == "tr" or top[0] not in cands)
         if top is not None and top[0] in cands and not rival_of_az:
             out[i] = (top[0], float(top[1]))
             continue
+        if top is not None and top[0] == "tr" and "az" in cands:
+            # langdetect says Turkish: az or tr? By spelling first; a tie goes to the n-gram
+            # walk below.
+            az, tr = az_tr_markers(sig.words)
+            if az != tr:
+                out[i] = ("az", _marker_score(az - tr, sig)) if az > tr else top
+                continue
         if len(cands) == 1:
             out[i] = (cands[0], _single_candidate_score(cands[0], probs))
             continue
@@ -370,14 +434,19 @@ def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[
         for i, probs in zip(idx, results, strict=True):
             if probs:
                 out[i] = (probs[0][0], float(probs[0][1]))
-            if "az" in key and out[i][0] in ("tr", UND):
-                # q and x are Azerbaijani letters that Turkish spells k / h / ks: decisive
-                # in a short fragment, where the n-gram walk has little to go on.
-                sig = _signal(texts[i])
-                _, share = _share(sig, lambda w: w[0].islower() and bool(_QX.search(w)))
-                if share >= _AZ_QX_SHARE:
-                    out[i] = ("az", round(min(1.0, 0.5 + share), 6))
+            if "az" in key and "tr" in key and out[i][0] in ("az", "tr"):
+                # the walk may pick az or tr; the spelling, where it speaks, decides
+                words = _signal(texts[i]).words
+                az, tr = az_tr_markers(words)
+                if az != tr and (out[i][0] == "az") != (az > tr):
+                    margin = _marker_score(abs(az - tr), _Signal(words, "LATIN", 0))
+                    out[i] = ("az" if az > tr else "tr", margin)
     return out
+
+
+def _marker_score(margin: int, sig: _Signal) -> float:
+    """Confidence of a decision by az/tr markers: 0.5 plus the margin's share of the words."""
+    return round(min(1.0, 0.5 + margin / max(len(sig.words), 1)), 6)
 
 
 def _single_candidate_score(lang: str, probs: list[tuple[str, float]] | None) -> float:

@@ -62,24 +62,7 @@ def dev_results():
     return {k: [next(results) for _ in lines[k]] for k in keys}
 
 
-# Known gap (reported in issue #4): 3 of 300 short az sentences without ə stay "tr" (99.0 %).
-# strict: the day it passes, this marker must go.
-_KNOWN_GAPS = {("sentences", "az")}
-
-
-@pytest.mark.parametrize(
-    "key",
-    [
-        pytest.param(
-            k,
-            marks=pytest.mark.xfail(strict=True, reason="az sentences 99.0 % < 99.5 % floor"),
-        )
-        if k in _KNOWN_GAPS
-        else k
-        for k in sorted(FLOORS)
-    ],
-    ids=lambda k: f"{k[0]}-{k[1]}",
-)
+@pytest.mark.parametrize("key", sorted(FLOORS), ids=lambda k: f"{k[0]}-{k[1]}")
 def test_dev_floor(dev_results, key):
     kind, lang = key
     labels = [lab for lab, _ in dev_results[key]]
