@@ -771,12 +771,10 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
 
 
 def _menu_lines(page: _Page, start: int, end: int, profile: Profile) -> set[int]:
-    """Section labels in runs of >= 3 consecutive non-blank lines: a site menu, not the rubric."""
+    """Section labels in runs of >= 3 consecutive lines: a site menu, not the rubric."""
     menu: set[int] = set()
     run: list[int] = []
     for i in range(start, end + 1):
-        if i < end and not page.lines[i].strip():
-            continue
         if (
             i < end
             and page.rule.get(i) == "section_label"
