@@ -652,7 +652,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             break
     head_end = body_start if body_start is not None else n
     head_when: When | None = None  # the first standalone date line above the article
-    head_timed: When | None = None  # the first one that also states the time of day
+    head_timed: list[When] = []  # those that also state the time of day
     menu = _menu_lines(page, start, head_end, profile)
     for i in range(start, head_end):
         r = page.rule.get(i)
@@ -661,8 +661,8 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
                 art.category = lines[i].strip()  # a rubric label in the header area
         elif r == "datetime" and (w := parse_when(lines[i])) is not None:
             head_when = head_when or w
-            if head_timed is None and w.hour is not None:
-                head_timed = w
+            if w.hour is not None:
+                head_timed.append(w)
 
     # 5. title
     header_norm = norm_exact(header_text) if header_text else ""
@@ -674,6 +674,14 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
         for i in range(start, n):
             if page.kept(i) and norm_exact(lines[i]) == tnorm:
                 page.rule[i] = "duplicate_title"
+        # a "Latest news" sidebar above the title: its headlines are teasers
+        for i in range(start, title_i):
+            if _starts_tail(profile, page.rule.get(i, "")):
+                for k in range(i + 1, title_i):
+                    t = lines[k].strip()
+                    if page.kept(k) and len(t) <= RELATED_TEASER_MAX_CHARS and not _is_prose(t):
+                        page.rule[k] = "related_teaser"
+                break
 
     # 6. author lines in the head zone (profiles that print the name alone)
     if profile.author_line is not None and body_start is not None:
@@ -694,7 +702,11 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     if body_start is not None:
         for i in range(body_start + 1, n):
             r = page.rule.get(i)
-            is_marker = r is not None and (r == "tags" or _starts_tail(profile, r))
+            is_marker = r is not None and (
+                r == "tags"
+                or _starts_tail(profile, r)
+                or (r == "read_more" and not any(_ends_sentence(page, k) for k in range(i + 1, n)))
+            )
             if is_marker and _looks_like_related_block(page, i + 1, n):
                 tail_from = i
                 break
@@ -723,8 +735,11 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     # September 2025 11:40", "02.05.2025 09:30"), else the scraper's header date, else a date-only
     # line above the article (may be the site's "today" chrome, so it never beats the header).
     # published_at only when the line states the UTC offset: never guessed.
-    if when is None and head_timed is not None:
-        when = head_timed
+    # Several such lines above the article (a sidebar of teasers): the one agreeing with the
+    # header date, else the first.
+    if when is None and head_timed:
+        agree = [w for w in head_timed if w.day == header_date]
+        when = agree[0] if agree else head_timed[0]
     if when is not None:
         art.published_date = when.day
         if when.offset_minutes is not None and when.hour is not None:
@@ -911,6 +926,11 @@ def _find_title(
 RELATED_TEASER_MAX_CHARS = 200  # a teaser headline is a short line
 
 
+def _ends_sentence(page: _Page, i: int) -> bool:
+    """A kept line ending like a sentence: the article may go on there."""
+    return page.kept(i) and bool(re.search(r"[.!?…][\"'»”’)\]]*$", page.lines[i].strip()))
+
+
 def _looks_like_related_block(page: _Page, frm: int, n: int) -> bool:
     """Whether what follows an end marker is a related/most-read block, not more article.
 
@@ -932,14 +952,14 @@ def _looks_like_related_block(page: _Page, frm: int, n: int) -> bool:
 
 
 def _read_more_teasers(page: _Page, frm: int, to: int) -> None:
-    """Headlines right after a "Read more" / "Читайте также" link inside the body (at most 3)."""
+    """Headlines right after a "Read more" / "Читайте также" link inside the body (at most 5)."""
     lines = page.lines
     for i in range(frm, to):
         if page.rule.get(i) != "read_more":
             continue
         taken = 0
         k = i + 1
-        while k < to and taken < 3:
+        while k < to and taken < 5:
             if not lines[k].strip() or page.rule.get(k) == "datetime":
                 k += 1
                 continue

@@ -340,6 +340,8 @@ def test_time_before_date_is_parsed():
         ("Просмотров: 1245", "view_counter"),
         ("Baxış sayı: 1532", "view_counter"),
         ("Views: 12", "view_counter"),
+        ("1245", "view_counter"),
+        ("👁 12 345", "view_counter"),
         ("-->", "html_residue"),
         # agency datelines, codes, tags
         ("Bakı. Trend:", "dateline"),
@@ -526,3 +528,25 @@ def test_english_body_with_azerbaijani_caption_and_russian_quote():
     assert art.site == "report.az"
     assert art.category == "Economy"
     assert art.published_date == date(2025, 10, 7) and art.published_at is None
+
+
+def test_read_more_after_the_last_paragraph_ends_the_article():
+    teasers = [f"Teaser headline number {k} about the economy" for k in range(6)]
+    text = f"{PROSE_EN}\n{PROSE_EN_2}\nRead more\n" + "\n".join(teasers) + "\n"
+    art = clean(text)
+    assert body_lines(art) == [PROSE_EN, PROSE_EN_2]
+    assert [r.rule for r in art.removed] == ["read_more"] + ["related_teaser"] * 6
+
+
+def test_sidebar_time_lines_above_the_article_agree_with_the_header():
+    title = "Baku hosts international forum on Middle Corridor logistics"
+    text = (
+        f" date 2025-09-15 {title}\n"
+        "Latest news\nOil prices rise on world markets\n14.09.2025 18:00\n"
+        f"{title}\n15.09.2025 11:40\n{PROSE_EN}\n"
+    )
+    art = clean(text)
+    assert art.published_date == date(2025, 9, 15)
+    assert art.title == title
+    assert art.body == PROSE_EN
+    assert rules_of(art)["Oil prices rise on world markets"] == "related_teaser"
