@@ -10,8 +10,9 @@ Prints, in one run:
      reported separately);
   4. the identity check langdetect 1.0.9 vs langdetect-rs: labels and probabilities (exact
      float equality) of every fragment.
-With --check, exits 1 if our sentence accuracy for az, en, ru or tr is below 99 %, or if
-langdetect-rs differs from langdetect anywhere.
+With --check, exits 1 if our accuracy is below a floor of issue #4 (sentences az, en, tr
+99.5 %, ru 99 %, uk 98 %; word pairs az, en, ru, tr 90 %), or if langdetect-rs differs from
+langdetect anywhere.
 """
 
 from __future__ import annotations
@@ -27,8 +28,17 @@ sys.path.insert(0, str(REPO))
 DEFAULT_DEV = REPO.parent / "shared" / "langid-dev"
 LANGS = ("az", "en", "ru", "tr", "uk", "kk")
 KINDS = ("sentences", "word-pairs")
-CHECK_LANGS = ("az", "en", "ru", "tr")
-CHECK_FLOOR = 0.99
+FLOORS = {
+    ("sentences", "az"): 0.995,
+    ("sentences", "en"): 0.995,
+    ("sentences", "tr"): 0.995,
+    ("sentences", "ru"): 0.99,
+    ("sentences", "uk"): 0.98,
+    ("word-pairs", "az"): 0.90,
+    ("word-pairs", "en"): 0.90,
+    ("word-pairs", "ru"): 0.90,
+    ("word-pairs", "tr"): 0.90,
+}
 
 
 def find_dev(explicit: str | None) -> Path:
@@ -119,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
                 errors[ours_top[i]] = errors.get(ours_top[i], 0) + 1
         err = " ".join(f"{k}:{v}" for k, v in sorted(errors.items(), key=lambda kv: -kv[1]))
         print(f"{kind:<11}{lang:<6}{len(idx):>5}  {acc_p:>7.1%}  {acc_o:>7.1%}  {err}")
-        if kind == "sentences" and lang in CHECK_LANGS and acc_o < CHECK_FLOOR:
-            failed.append(f"{kind}/{lang} {acc_o:.1%} < {CHECK_FLOOR:.0%}")
+        floor = FLOORS.get((kind, lang))
+        if floor is not None and acc_o < floor:
+            failed.append(f"{kind}/{lang} {acc_o:.1%} < {floor:.1%}")
 
     right = [i for i in range(len(texts)) if plain_top[i] == gold[i]]
     changed = [i for i in right if ours_top[i] != plain_top[i]]

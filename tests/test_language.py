@@ -278,3 +278,49 @@ def test_detect_never_crashes(text):
     assert 0.0 <= score <= 1.0
     if lang == UND:
         assert score == 0.0
+
+
+def _own_lines(name: str) -> list[str]:
+    path = language.PROFILE_DIR / name
+    return [x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+@pytest.mark.parametrize(("name", "lang"), [("markers_az.txt", "az"), ("markers_tr.txt", "tr")])
+def test_az_tr_markers_never_point_the_wrong_way_on_our_own_text(name, lang):
+    """Every word of our own az (tr) text, alone, shows no tr (az) marker; most lines decide."""
+    wrong, decided = [], 0
+    lines = _own_lines(name)
+    for line in lines:
+        words = language._signal(line).words
+        az, tr = language.az_tr_markers(words)
+        decided += (az > tr) if lang == "az" else (tr > az)
+        for word in words:
+            az1, tr1 = language.az_tr_markers([word])
+            if tr1 if lang == "az" else az1:
+                wrong.append(word)
+    assert wrong == []
+    assert decided / len(lines) >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Amerika buna ağlamalı idi.", (1, 0)),  # copula written apart
+        ("anan da zinakar deyildi", (1, 0)),  # tr değildi
+        ("dostum getdi", (1, 0)),  # d after a voiceless consonant (tr gitti)
+        ("kitabı alıb", (1, 0)),  # perfect -ıb (tr devoices: -ıp)
+        ("Bakıdakı park", (1, 0)),  # harmonised -dakı (tr -daki)
+        ("gidiyor olarak", (0, 2)),
+        ("yýllarýn gözde", (0, 2)),  # ý: windows-1254 Turkish read as 1252; -de (az -də)
+        ("başlık sayfasını", (0, 1)),  # -lık (az -lıq)
+        ("dün Habib geldi", (0, 0)),  # a capitalised name inside is no evidence
+    ],
+)
+def test_az_tr_markers_examples(text, expected):
+    assert language.az_tr_markers(language._signal(text).words) == expected
+
+
+def test_long_turkish_text_without_markers_stays_plain_turkish():
+    text = "Güreşçimiz final maçında rakibini tuşla yendi."
+    assert detect(text, SETTINGS)[0] == "tr"
+    assert detect("Atan pis kişi, anan da zinakar deyildi!", SETTINGS)[0] == "az"
