@@ -909,13 +909,13 @@ def _find_title(
         if key in seen:
             return seen[key]
         seen[key] = i
-    # (c) next to the published-time line
+    # (c) next to the published-time line or a date/time line
     for i in head:
         for j in (i - 1, i + 1):
             k = j
             while start <= k < len(lines) and not lines[k].strip():
                 k += -1 if j < i else 1
-            if start <= k < len(lines) and page.rule.get(k) == "published_time":
+            if start <= k < len(lines) and page.rule.get(k) in ("published_time", "datetime"):
                 return i
     # (d) the first title-like line before a body that starts with a paragraph
     if body_start is not None:
