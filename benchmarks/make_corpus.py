@@ -75,6 +75,11 @@ def _sentence(rng: random.Random, pool: list[str]) -> str:
     return rng.choice(pool).format(n=rng.randint(2, 9999), city=rng.choice(CITIES))
 
 
+def _title(rng: random.Random, pool: list[str]) -> str:
+    """A headline with a number in it: real sites do not repeat headlines across pages."""
+    return _sentence(rng, [s for s in pool if "{n}" in s]).rstrip(".")
+
+
 def _paragraph(rng: random.Random, pool: list[str]) -> str:
     """1-4 sentences, at least one with a number, so paragraphs do not repeat across files."""
     numbered = [s for s in pool if "{n}" in s]
@@ -86,7 +91,7 @@ def _paragraph(rng: random.Random, pool: list[str]) -> str:
 
 
 def trend_en(rng: random.Random, d: date) -> str:
-    title = _sentence(rng, EN).rstrip(".")
+    title = _title(rng, EN)
     author = rng.choice(["Ali Gasimov", "Sabina Mammadova", "Nigar Abbasova", "Elnur Baghishov"])
     paras = [_paragraph(rng, EN) for _ in range(rng.randint(3, 10))]
     if rng.random() < 0.3:
@@ -125,7 +130,7 @@ def trend_en(rng: random.Random, d: date) -> str:
 
 
 def trend_az(rng: random.Random, d: date) -> str:
-    title = _sentence(rng, AZ).rstrip(".")
+    title = _title(rng, AZ)
     paras = [_paragraph(rng, AZ) for _ in range(rng.randint(3, 10))]
     paras[0] = "Bakı. Trend: " + paras[0]
     lines = [
@@ -151,7 +156,7 @@ def trend_az(rng: random.Random, d: date) -> str:
 
 
 def day_ru(rng: random.Random, d: date) -> str:
-    title = _sentence(rng, RU).rstrip(".")
+    title = _title(rng, RU)
     paras = [_paragraph(rng, RU) for _ in range(rng.randint(3, 10))]
     paras[0] = f"Баку, {d.day} {RU_MONTHS[d.month - 1]}, АЗЕРТАДЖ. " + paras[0]
     lines = [
@@ -175,7 +180,7 @@ def day_ru(rng: random.Random, d: date) -> str:
 
 
 def report_en(rng: random.Random, d: date) -> str:
-    title = _sentence(rng, EN).rstrip(".")
+    title = _title(rng, EN)
     paras = [_paragraph(rng, EN) for _ in range(rng.randint(3, 8))]
     lines = [
         f" date {d.isoformat()} {title}",

@@ -106,8 +106,12 @@ def process_articles(
     changed file replaces its row; the row of a file that no longer exists is kept unless
     ``prune``.
     """
+    # absolute paths: Dask workers elsewhere resolve relative ones against their own cwd
     settings = Settings.load(
-        raw_dir=Path(raw_dir), out_dir=Path(out_dir), translate=translate, batch_size=batch_size
+        raw_dir=Path(raw_dir).resolve(),
+        out_dir=Path(out_dir).resolve(),
+        translate=translate,
+        batch_size=batch_size,
     )
     return run_pipeline(settings, full=full, prune=prune)
 
