@@ -661,7 +661,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
                 art.category = lines[i].strip()  # a rubric label in the header area
         elif r == "datetime" and (w := parse_when(lines[i])) is not None:
             head_when = head_when or w
-            if w.hour is not None:
+            if w.hour is not None and not _UPDATED.search(lines[i]):
                 head_timed.append(w)
 
     # 5. title
@@ -707,7 +707,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
                 or _starts_tail(profile, r)
                 or (r == "read_more" and not any(_ends_sentence(page, k) for k in range(i + 1, n)))
             )
-            if is_marker and _looks_like_related_block(page, i + 1, n):
+            if is_marker and _looks_like_related_block(page, profile, i + 1, n):
                 tail_from = i
                 break
     if tail_from is not None:
@@ -923,6 +923,7 @@ def _find_title(
     return None
 
 
+_UPDATED = re.compile(r"(?i)updated|обновлено|yenilənib|yeniləndi|изменено")
 RELATED_TEASER_MAX_CHARS = 200  # a teaser headline is a short line
 
 
@@ -931,16 +932,20 @@ def _ends_sentence(page: _Page, i: int) -> bool:
     return page.kept(i) and bool(re.search(r"[.!?…][\"'»”’)\]]*$", page.lines[i].strip()))
 
 
-def _looks_like_related_block(page: _Page, frm: int, n: int) -> bool:
+def _looks_like_related_block(page: _Page, profile: Profile, frm: int, n: int) -> bool:
     """Whether what follows an end marker is a related/most-read block, not more article.
 
     A related block holds at least one headline-like line or time line, or no other kept line
-    than short ones. A marker followed by sentences only is an in-article label: they stay.
+    than short ones, up to the next end marker. A marker followed by sentences only is an
+    in-article label: they stay.
     """
     sentences = 0
     for i in range(frm, n):
-        if page.rule.get(i) in ("datetime", "published_time"):
+        r = page.rule.get(i)
+        if r in ("datetime", "published_time"):
             return True
+        if r is not None and (r == "tags" or _starts_tail(profile, r)):
+            break
         if not page.kept(i):
             continue
         line = page.lines[i]
