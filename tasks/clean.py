@@ -6,19 +6,34 @@ How one page is cleaned (``clean_document``):
 
 1. The scraper's first line `` date YYYY-MM-DD <text>`` gives the header date and a text whose role
    (banner, title, lead, byline, noise, none) is decided after the rest of the page is understood.
-2. The site is recognised from the text (``tasks/sites/*.toml``); its line rules run before the
-   generic ones (``tasks/sites/_generic.toml``). Every removed line is kept in ``Article.removed``
-   with the rule that removed it; nothing else leaves the page (lossless, whole lines only).
-3. cc_net-style repeated lines: a line seen in >= ``repeated_line_min_docs`` documents of the site
+2. The site is recognised from the text (``tasks/sites/*.toml``: domains, X/Twitter handles,
+   attribution phrases, agency datelines, photo credits, follow lines); its line rules run before
+   the generic ones (``tasks/sites/_generic.toml``). Every removed line is kept in
+   ``Article.removed`` with the rule that removed it; nothing else leaves the page (lossless,
+   whole lines only). Standalone date/time lines are recognised by the ``datetime_line`` builtin:
+   any order of dates, times, UTC offsets, weekdays and labels ("Published:", "Опубликовано:").
+3. Breadcrumbs: a home/navigation word alone or starting a one-line trail, and numbered trails
+   ("1. Xəbərlər", "2. İqtisadiyyat") in any language when they open the page (numbered 1, 2, ...,
+   >= 2 short items, before any prose). The last crumb names the category.
+4. cc_net-style repeated lines: a line seen in >= ``repeated_line_min_docs`` documents of the site
    and in >= ``repeated_line_min_share`` of them is boilerplate (rule ``repeated_line``).
-4. The head zone (before the first body paragraph) yields title, author, category, time; a tail
-   marker ("Latest", "Digər xəbərlər", "Tags:", ...) after the body ends the article: what
-   follows is a related/most-read block. Teasers (headline + time pairs) after the last prose
-   paragraph are removed too.
-5. The kept lines, in order, are the body, one paragraph per line, separated by a blank line.
+5. The head zone (before the first body paragraph) yields title, author, category (a section
+   label there, unless it is part of a >= 3-line menu), time. An end marker after the body
+   ("Latest", "Digər xəbərlər", "Последние новости", "Tags:", or "Read more" with no sentence
+   after it) ends the article when what follows it holds a headline or a time line: headlines
+   become ``related_teaser``, teaser sentences ``related_block``. A marker followed by sentences
+   only is an in-article label and they stay. Headlines right after an in-body "Read more", next
+   to time lines after the last paragraph, or in a "Latest" sidebar above the title are
+   ``related_teaser`` too.
+6. Dates: the page's own time line (site profile), else a date + time line above the article
+   (the one agreeing with the header date if there are several; "Updated:" lines never), else
+   the header date, else a date-only line above the article. ``published_date`` is the local date
+   as stated; ``published_at`` only when the page states the UTC offset: never guessed.
+7. The kept lines, in order, are the body, one paragraph per line, separated by a blank line.
 
 Datelines ("BAKU, Azerbaijan, April 22.", "Баку, 2 мая, АЗЕРТАДЖ") are extracted as metadata; a
 dateline alone on a line is removed (rule ``dateline``), one that starts a paragraph stays in it.
+Errs on the side of keeping content: a removed content line is worse than a kept boilerplate line.
 """
 
 from __future__ import annotations
