@@ -121,19 +121,24 @@ def _looks_like_cp1251(data: bytes) -> bool:
     return cyrillic / len(high) >= 0.8 and letters_ok / len(high) >= 0.95
 
 
+_CONTROL_CHARS = {c: None for c in [*range(0, 9), 11, 12, *range(14, 32), *range(0x7F, 0xA0)]}
+
+
 def normalise_text(text: str) -> str:
-    """NFC, "\n" line endings (CRLF and lone CR), no NUL or other C0 control characters but tab."""
+    """NFC, "\n" line endings (CRLF and lone CR), no NUL or other C0/C1 control characters but tab."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
-    return "".join(
-        ch for ch in text if ch in "\n\t" or not (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0)
-    )
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text.translate(_CONTROL_CHARS)
 
 
 def content_key(text: str) -> str:
     """SHA-256 of the text with whitespace folded: the same article under another name has the same key."""
     folded = " ".join(text.split())
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
 
 
 def _binary_reason(data: bytes) -> str | None:
@@ -158,7 +163,7 @@ def _binary_reason(data: bytes) -> str | None:
         if sample[1::2].count(0) >= nuls * 0.9 or sample[0::2].count(0) >= nuls * 0.9:
             return None
         return f"binary data ({nuls} NUL bytes in the first {len(sample)})"
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     if controls / max(len(sample), 1) > 0.1:
         return f"binary data ({controls} control bytes in the first {len(sample)})"
     return None
