@@ -162,7 +162,7 @@ class _Signal:
 
 
 def _signal(text: str) -> _Signal:
-    stripped = _URL_RE.sub(" ", text)
+    stripped = _URL_RE.sub(" ", text) if ("@" in text or "www" in text or "//" in text) else text
     words = _WORD_RE.findall(stripped)
     counts: Counter[str] = Counter()
     # count characters at C speed, then name the script of each distinct one (cached)
@@ -421,7 +421,7 @@ def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[
                 continue
         if not cands:
             continue  # a script no profile covers (e.g. Georgian): we cannot name it
-        if "az" in cands:
+        if "az" in cands and ("ə" in text or "Ə" in text):
             n, share = _share(sig, lambda w: bool(_SCHWA.intersection(w)))
             lower = sum(1 for w in sig.words if w[0].islower() and _SCHWA.intersection(w))
             if lower or n >= 2 or share >= _AZ_SCHWA_SHARE:
