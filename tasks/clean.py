@@ -165,6 +165,40 @@ def _datetime_line(month_alt: str, words: list[str]) -> DatetimeLine:
     return DatetimeLine(tokens, word_rx)
 
 
+_LEADING_BOUNDARY = re.compile(r"^((?:\(\?[aiLmsux]+\))?)\\b")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSignal:
+    """A recognition pattern with a cheaper necessary pre-check.
+
+    A pattern starting with ``\\b`` defeats the regex engine's literal-prefix scan (~40 us per
+    page for ``\\bReport-un\\b``); the same pattern without the leading ``\\b`` matches
+    wherever the full one does and is scanned at memchr speed, so the full search runs only on
+    the pages where the pre-check finds something.
+    """
+
+    weight: int
+    pattern: re.Pattern[str]
+    prefilter: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, weight: int, pattern: re.Pattern[str]) -> SiteSignal:
+        m = _LEADING_BOUNDARY.match(pattern.pattern)
+        if m is None:
+            return cls(weight, pattern)
+        try:
+            pre = re.compile(m.group(1) + pattern.pattern[m.end() :], pattern.flags)
+        except re.error:
+            return cls(weight, pattern)
+        return cls(weight, pattern, pre)
+
+    def found(self, text: str) -> bool:
+        if self.prefilter is not None and self.prefilter.search(text) is None:
+            return False
+        return self.pattern.search(text) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A site profile merged with the generic layer (site data first)."""
@@ -183,6 +217,7 @@ class Profile:
     breadcrumb_home: frozenset[str]
     section_labels: frozenset[str]  # section and navigation labels (whole lines)
     category_labels: frozenset[str]  # the section labels that name a category
+    signals: tuple[SiteSignal, ...] = ()  # ``strong`` (weight 3) then ``weak`` (weight 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,11 +336,13 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
         meta = data.get("meta", {})
         rec = data.get("recognize", {})
         author_line = meta.get("author_line")
+        strong = _compile_all(rec.get("strong", []), placeholders, where)
+        weak = _compile_all(rec.get("weak", []), placeholders, where)
         sites.append(
             Profile(
                 name=data["name"],
-                strong=_compile_all(rec.get("strong", []), placeholders, where),
-                weak=_compile_all(rec.get("weak", []), placeholders, where),
+                strong=strong,
+                weak=weak,
                 rules=_rules(data, placeholders, lists, where, builtins) + generic.rules,
                 time=_compile_all(meta.get("time", []), placeholders, where) + generic.time,
                 author=_compile_all(meta.get("author", []), placeholders, where) + generic.author,
@@ -318,6 +355,8 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
                 breadcrumb_home=generic.breadcrumb_home,
                 section_labels=generic.section_labels,
                 category_labels=generic.category_labels,
+                signals=tuple(SiteSignal.of(3, p) for p in strong)
+                + tuple(SiteSignal.of(1, p) for p in weak),
             )
         )
     return Profiles(generic=generic, sites=tuple(sites), months=months, month_alt=month_alt)
@@ -328,8 +367,10 @@ def detect_site(text: str, profiles: Profiles | None = None) -> Profile:
     profiles = profiles or load_profiles()
     best, best_score = profiles.generic, 1
     for prof in profiles.sites:
-        score = 3 * sum(1 for p in prof.strong if p.search(text))
-        score += sum(1 for p in prof.weak if p.search(text))
+        score = 0
+        for sig in prof.signals:
+            if sig.found(text):
+                score += sig.weight
         if score > best_score:
             best, best_score = prof, score
     return best
