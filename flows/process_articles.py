@@ -7,6 +7,10 @@ The flow only composes the batch tasks of ``tasks/*``. It works in two passes ov
 2. process: batches go through ingest (again, from the page cache) -> clean -> language ->
    translate -> store in waves of ``settings.concurrency`` batches.
 
+Batches are handed to tasks wrapped in ``quote()``: otherwise Prefect walks every nested
+object of every argument looking for futures (measured: 0.7 s per task for 500 articles,
+0.02 s quoted).
+
 Every discovered file ends as an article row, a duplicate row or a quarantine row; the run
 summary reconciles the three against the number of files found.
 """
@@ -26,6 +30,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from tasks.clean import clean_batch, count_lines_batch, merge_line_counts
 from tasks.config import Settings
@@ -157,7 +162,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     done = 0
     for wave in _waves(scan_batches, width):
         counted = []
-        for result in _results(ingest_batch.submit(b, raw_dir, settings) for b in wave):
+        for result in _results(ingest_batch.submit(quote(b), raw_dir, settings) for b in wave):
             scan_seconds += result.stats.seconds
             unique = []
             for doc in sorted(result.items, key=lambda d: d.source_path):
@@ -168,7 +173,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 else:
                     duplicates[doc.source_path] = first
             if count_now:
-                counted.append(count_lines_batch.submit(unique))
+                counted.append(count_lines_batch.submit(quote(unique)))
         for fut in counted:
             lines.add(fut.result())
         done += len(wave)
@@ -192,8 +197,10 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         # are cleaned exactly as in a full run.
         done = 0
         for wave in _waves(scan_batches, width):
-            ingested = _results(ingest_batch.submit(b, raw_dir, settings, duplicates) for b in wave)
-            for fut in [count_lines_batch.submit(r.items) for r in ingested]:
+            ingested = _results(
+                ingest_batch.submit(quote(b), raw_dir, settings, quote(duplicates)) for b in wave
+            )
+            for fut in [count_lines_batch.submit(quote(r.items)) for r in ingested]:
                 lines.add(fut.result())
             done += len(wave)
             _progress("count", done, len(scan_batches))
@@ -208,10 +215,14 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     per_language: dict[str, Counter[str]] = {}
     done = 0
     for wave_no, wave in enumerate(_waves(batches, width)):
-        ingested = _results(ingest_batch.submit(b, raw_dir, settings, duplicates) for b in wave)
-        cleaned = _results(clean_batch.submit(r.items, lines.counts, settings) for r in ingested)
-        languaged = _results(language_batch.submit(r.items, settings) for r in cleaned)
-        translated = _results(translate_batch.submit(r.items, settings) for r in languaged)
+        ingested = _results(
+            ingest_batch.submit(quote(b), raw_dir, settings, quote(duplicates)) for b in wave
+        )
+        cleaned = _results(
+            clean_batch.submit(quote(r.items), quote(lines.counts), settings) for r in ingested
+        )
+        languaged = _results(language_batch.submit(quote(r.items), settings) for r in cleaned)
+        translated = _results(translate_batch.submit(quote(r.items), settings) for r in languaged)
         stored = []
         for i, results in enumerate(zip(ingested, cleaned, languaged, translated, strict=True)):
             rejected: list[Quarantined] = []
@@ -230,7 +241,9 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                     frag_counts[f"status:{frag.translation_status}"] += 1
             part = wave_no * width + i
             stored.append(
-                store_batch.submit(articles, rejected, staging, part, settings.pipeline_version)
+                store_batch.submit(
+                    quote(articles), quote(rejected), staging, part, settings.pipeline_version
+                )
             )
         for fut in stored:
             written.update(fut.result())
