@@ -7,6 +7,7 @@ generated lines.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tasks.clean import detect_site, load_profiles
+from tasks.clean import detect_site, load_profiles, norm_exact, norm_repeat
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "clean"
 PAGES = [
@@ -91,3 +92,39 @@ def test_site_signals_equal_plain_search(text):
 @given(st.lists(SIGNAL_ALPHABET, max_size=40).map("".join))
 def test_site_signals_equal_plain_search_generated(text):
     _check_signals(text)
+
+
+# --- normalisation -----------------------------------------------------------------------------
+
+_REF_WS = re.compile(r"\s+")
+_REF_EDGE = re.compile(r"^[\s•·\-–—*|>»«\"'“”‘’]+|[\s:.…|\-–—\"'“”‘’]+$")
+
+
+def reference_norm_exact(text: str) -> str:
+    """The regex definition of ``norm_exact``."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("\u0307", "")
+    return _REF_EDGE.sub("", _REF_WS.sub(" ", folded).strip())
+
+
+NORM_ALPHABET = st.sampled_from(
+    list("aZ9əİIıçщЁ •·-–—*|>»«\"'“”‘’:.…\t\n\r\x0b\x0c\x1c\x85\xa0\u1680\u2003\u2028\u3000\u200b")
+    + ["\u0307", "ﬁ", "①", "Ⅻ", "ß", "Latest", "Ətraflı", "Tags:"]
+)
+
+
+@pytest.mark.parametrize("text", [*EDGE_TEXTS, " • Read more… ", "—:—", "-:", "x -", '"a"', "…"])
+def test_norm_exact_equals_regex_definition(text):
+    assert norm_exact(text) == reference_norm_exact(text)
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(st.lists(NORM_ALPHABET, max_size=30).map("".join))
+def test_norm_exact_equals_regex_definition_generated(text):
+    assert norm_exact(text) == reference_norm_exact(text)
+    assert norm_repeat(text) == reference_norm_exact(text)
+
+
+def test_norm_exact_on_every_page_line():
+    for page in PAGES:
+        for line in page.split("\n"):
+            assert norm_exact(line) == reference_norm_exact(line)
