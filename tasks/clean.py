@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import re._constants as _sre_const
 import time
 import tomllib
 import unicodedata
@@ -48,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from re._parser import parse as _sre_parse
 
 from tasks.config import Settings
 from tasks.records import Article, Quarantined, RawDoc, RemovedLine, StageResult, StageStats
@@ -172,6 +174,127 @@ def _datetime_line(month_alt: str, words: list[str]) -> DatetimeLine:
     return DatetimeLine(tokens, word_rx)
 
 
+_INLINE_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
+_SCOPED_FLAGS = (
+    (re.ASCII, "a"),
+    (re.IGNORECASE, "i"),
+    (re.MULTILINE, "m"),
+    (re.DOTALL, "s"),
+    (re.VERBOSE, "x"),
+)
+
+
+def _anchored(pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` can only match at the start of the string (``^`` first, no (?m))."""
+    if pattern.flags & re.MULTILINE:
+        return False
+    try:
+        items = _sre_parse(pattern.pattern, pattern.flags).data
+    except Exception:  # noqa: BLE001 - private parser API changed: take the general path
+        return False
+    return bool(items) and items[0] == (_sre_const.AT, _sre_const.AT_BEGINNING)
+
+
+def _scoped(pattern: re.Pattern[str]) -> str:
+    """``pattern`` as a group usable inside an alternation, its global flags made local."""
+    src = _INLINE_FLAGS.sub("", pattern.pattern, count=1)
+    letters = "".join(ch for flag, ch in _SCOPED_FLAGS if pattern.flags & flag)
+    end = "\n)" if pattern.flags & re.VERBOSE else ")"  # a (?x) comment must not eat the ")"
+    return f"(?{letters}:{src}{end}" if letters else f"(?:{src}{end}"
+
+
+class RuleMatcher:
+    """The first rule of an ordered list that removes a line, with one regex call per line.
+
+    Same answer as ``next((r for r in rules if r.matches(line, key)), None)``:
+
+    * exact lists: one dict lookup (normalised line -> the first rule listing it);
+    * the patterns that are anchored at the line start (all of the shipped ones): one
+      alternation in rule order, each alternative ending in an empty marker group, so that
+      ``match`` returns the first pattern (in rule order) that matches at position 0, which for an
+      anchored pattern is the same as ``search``; ``lastgroup`` names its rule;
+    * other patterns and builtins: tried one by one, only for rules before the best so far;
+    * ``max_chars``: the rules a line is too long for are left out (one alternation per set of
+      active rules, compiled on first use).
+    """
+
+    __slots__ = ("rules", "_exact", "_anchored", "_other", "_limits", "_combined")
+
+    def __init__(self, rules: tuple[LineRule, ...]) -> None:
+        self.rules = rules
+        self._exact: dict[str, tuple[int, ...]] = {}
+        for i, r in enumerate(rules):
+            for key in r.exact:
+                self._exact[key] = self._exact.get(key, ()) + (i,)
+        # (rule index, pattern) in rule order
+        self._anchored = [(i, p) for i, r in enumerate(rules) for p in r.patterns if _anchored(p)]
+        self._other = [
+            (i, p, r.builtin)
+            for i, r in enumerate(rules)
+            for p in (*(q for q in r.patterns if not _anchored(q)), *((None,) if r.builtin else ()))
+        ]
+        self._limits = sorted({r.max_chars for r in rules if r.max_chars is not None})
+        self._combined: dict[int | None, re.Pattern[str] | None] = {}
+
+    def _alternation(self, limit: int | None) -> re.Pattern[str] | None:
+        """The anchored patterns of the rules active for lines longer than ``limit``."""
+        if limit not in self._combined:
+            active = [(i, p) for i, p in self._anchored if self._active(self.rules[i], limit)]
+            if any(p.groups for _, p in active):  # group numbers would shift: one at a time
+                self._combined[limit] = _ONE_BY_ONE
+            else:
+                parts = [f"{_scoped(p)}(?P<r{i}>)" for i, p in active]
+                try:
+                    self._combined[limit] = re.compile("|".join(parts)) if parts else None
+                except re.error:  # one pattern at a time
+                    self._combined[limit] = _ONE_BY_ONE
+        return self._combined[limit]
+
+    @staticmethod
+    def _active(rule: LineRule, limit: int | None) -> bool:
+        # ``limit``: the largest max_chars below the line's length (None: none is below)
+        return rule.max_chars is None or limit is None or rule.max_chars > limit
+
+    def first(self, line: str, key: str | None = None) -> LineRule | None:
+        rules = self.rules
+        limit = None
+        if self._limits:
+            n = len(line.strip())
+            for m in self._limits:
+                if m < n:
+                    limit = m
+        best = len(rules)
+        if self._exact:
+            for i in self._exact.get(norm_exact(line) if key is None else key, ()):
+                if self._active(rules[i], limit):
+                    best = i
+                    break
+        combined = self._alternation(limit)
+        if combined is _ONE_BY_ONE:
+            for i, p in self._anchored:
+                if i >= best:
+                    break
+                if self._active(rules[i], limit) and p.search(line):
+                    best = i
+                    break
+        elif combined is not None:
+            m = combined.match(line)
+            if m is not None:
+                best = min(best, int(m.lastgroup[1:]))
+        for i, p, builtin in self._other:
+            if i >= best:
+                break
+            if not self._active(rules[i], limit):
+                continue
+            if p.search(line) if p is not None else builtin(line):
+                best = i
+                break
+        return rules[best] if best < len(rules) else None
+
+
+_ONE_BY_ONE = re.compile("(?!)")  # marker: the alternation could not be compiled
+
+
 _LEADING_BOUNDARY = re.compile(r"^((?:\(\?[aiLmsux]+\))?)\\b")
 
 
@@ -225,6 +348,14 @@ class Profile:
     section_labels: frozenset[str]  # section and navigation labels (whole lines)
     category_labels: frozenset[str]  # the section labels that name a category
     signals: tuple[SiteSignal, ...] = ()  # ``strong`` (weight 3) then ``weak`` (weight 1)
+    matcher: RuleMatcher = field(init=False, compare=False)  # ``rules``, one regex call per line
+    tail_rules: frozenset[str] = field(init=False, compare=False)  # the ``starts_tail`` rules
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matcher", RuleMatcher(self.rules))
+        object.__setattr__(
+            self, "tail_rules", frozenset(r.name for r in self.rules if r.starts_tail)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,11 +446,12 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
         "datetime_line": _datetime_line(month_alt, gdata.get("datetime", {}).get("words", []))
     }
     gmeta = gdata.get("meta", {})
+    grules = _rules(gdata, placeholders, lists, where, builtins)
     generic = Profile(
         name=None,
         strong=(),
         weak=(),
-        rules=_rules(gdata, placeholders, lists, where, builtins),
+        rules=grules,
         time=_compile_all(gmeta.get("time", []), placeholders, where),
         author=_compile_all(gmeta.get("author", []), placeholders, where),
         author_line=None,
@@ -345,12 +477,13 @@ def load_profiles(sites_dir: Path = SITES_DIR) -> Profiles:
         author_line = meta.get("author_line")
         strong = _compile_all(rec.get("strong", []), placeholders, where)
         weak = _compile_all(rec.get("weak", []), placeholders, where)
+        rules = _rules(data, placeholders, lists, where, builtins) + generic.rules
         sites.append(
             Profile(
                 name=data["name"],
                 strong=strong,
                 weak=weak,
-                rules=_rules(data, placeholders, lists, where, builtins) + generic.rules,
+                rules=rules,
                 time=_compile_all(meta.get("time", []), placeholders, where) + generic.time,
                 author=_compile_all(meta.get("author", []), placeholders, where) + generic.author,
                 author_line=re.compile(_expand(author_line, placeholders)) if author_line else None,
@@ -680,8 +813,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             art.tags.extend(_split_tags(m.group("tags")))
             in_tags = not m.group("tags").strip()
             continue
-        key = norm_exact(line)
-        rule = next((r for r in profile.rules if r.matches(line, key)), None)
+        rule = profile.matcher.first(line)  # == the first rule r with r.matches(line)
         if rule is not None:
             page.rule[i] = rule.name
             in_tags = False
@@ -870,7 +1002,7 @@ def _menu_lines(page: _Page, start: int, end: int, profile: Profile) -> set[int]
 
 
 def _starts_tail(profile: Profile, rule_name: str) -> bool:
-    return any(r.starts_tail and r.name == rule_name for r in profile.rules)
+    return rule_name in profile.tail_rules
 
 
 _CRUMB_ITEM = re.compile(r"^\s*(\d{1,2})[.)]\s+(\S.{0,60})$")

@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tasks.clean import detect_site, load_profiles, norm_exact, norm_repeat
+from tasks.clean import (
+    _ONE_BY_ONE,
+    LineRule,
+    RuleMatcher,
+    detect_site,
+    load_profiles,
+    norm_exact,
+    norm_repeat,
+)
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "clean"
 PAGES = [
@@ -128,3 +136,148 @@ def test_norm_exact_on_every_page_line():
     for page in PAGES:
         for line in page.split("\n"):
             assert norm_exact(line) == reference_norm_exact(line)
+
+
+# --- line rules ----------------------------------------------------------------------------------
+
+
+def reference_first_rule(rules, line: str):
+    """The definition: the first rule, in order, whose ``matches`` says yes."""
+    return next((r for r in rules if r.matches(line)), None)
+
+
+ALL_PROFILES = [load_profiles().generic, *load_profiles().sites]
+PAGE_LINES = sorted({line for page in PAGES for line in page.split("\n")})
+RULE_ALPHABET = st.sampled_from(
+    list("0123456789 .:-–|•/»>()[]°+$€@#©\t")
+    + [
+        "Read more",
+        "Latest",
+        "Tags:",
+        "Trend",
+        "Follow",
+        " on ",
+        "Telegram",
+        "kanal",
+        "channel",
+        "subscribe",
+        "Ctrl+Enter",
+        "Photo:",
+        "Фото",
+        "Baku",
+        "15",
+        "April",
+        "2025",
+        "12:30",
+        "UTC",
+        "+04:00",
+        "Главная",
+        "Home",
+        "Politics",
+        "Xəbərlər",
+        "views",
+        "AZN",
+        "USD",
+        "copyright",
+        "All rights reserved",
+        "Report",
+        "day.az",
+        "AZƏRTAC",
+        "APA",
+        "Turan",
+        "Materials",
+        "x" * 90,
+    ]
+)
+
+
+def _check_rules(line: str) -> None:
+    for prof in ALL_PROFILES:
+        assert prof.matcher.first(line) is reference_first_rule(prof.rules, line), (prof.name, line)
+
+
+def test_rule_alternation_covers_the_shipped_patterns():
+    for prof in ALL_PROFILES:
+        m = prof.matcher
+        # every shipped rule pattern is anchored at the line start and goes into the alternation
+        assert len(m._anchored) == sum(len(r.patterns) for r in prof.rules)
+        assert m._alternation(None) is not None
+
+
+def test_first_rule_equals_rule_by_rule_on_every_page_line():
+    for line in PAGE_LINES:
+        _check_rules(line)
+
+
+@hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(RULE_ALPHABET, max_size=25).map("".join))
+def test_first_rule_equals_rule_by_rule_generated(line):
+    _check_rules(line)
+
+
+def _rule(name, exact=(), patterns=(), max_chars=None, builtin=None):
+    return LineRule(
+        name=name,
+        exact=frozenset(norm_exact(e) for e in exact),
+        patterns=tuple(re.compile(p) for p in patterns),
+        max_chars=max_chars,
+        builtin=builtin,
+    )
+
+
+def test_matcher_with_unanchored_grouped_limited_and_builtin_rules():
+    """The general paths: patterns not anchored, with groups, verbose, max_chars, a builtin."""
+    rules = (
+        _rule("short_exact", exact=["Share"], max_chars=5),
+        _rule("unanchored", patterns=[r"(?i)spam\b"]),
+        _rule("grouped", patterns=[r"^(ab)+\1?$"], max_chars=10),
+        _rule("verbose", patterns=["(?x)^ foo # a comment with a ) paren"]),
+        _rule("builtin", builtin=load_profiles().generic.rules[4].builtin),
+        _rule("anchored", patterns=[r"(?i)^share\b.*", r"^\d+$"], max_chars=12),
+        _rule("long_exact", exact=["Share", "Spam"]),
+    )
+    assert rules[4].builtin is not None
+    matcher = RuleMatcher(rules)
+    lines = [
+        "Share",
+        " share ",
+        "Share it now",
+        "Share it now please",
+        "SPAM",
+        "no spam here",
+        "spammy",
+        "abab",
+        "ababab ab",
+        "ababababababab",
+        "foo",
+        "foobar",
+        " foo",
+        "12:30",
+        "15 April 2025",
+        "123",
+        "1234567890123",
+        "Spam",
+        "",
+        "   ",
+    ]
+    for line in lines:
+        assert matcher.first(line) is reference_first_rule(rules, line), line
+    assert matcher.first("no spam here").name == "unanchored"
+    assert matcher.first("abab").name == "grouped"
+    assert matcher.first("foobar").name == "verbose"
+    assert matcher.first("Share it now").name == "anchored"
+    assert matcher.first("Share it now please") is None  # too long for "anchored"
+    assert matcher.first("Share").name == "short_exact"
+    assert matcher.first("Share:").name == "anchored"  # 6 characters: too long for the first
+    assert matcher.first("Spam").name == "unanchored"
+
+
+def test_matcher_falls_back_when_patterns_cannot_be_combined():
+    rules = (
+        _rule("a", patterns=[r"^(?P<x>\d+)$"]),
+        _rule("b", patterns=[r"^(?P<x>[a-z]+)$"]),  # the same group name twice
+    )
+    matcher = RuleMatcher(rules)
+    for line in ["12", "ab", "a1", ""]:
+        assert matcher.first(line) is reference_first_rule(rules, line)
+    assert matcher._alternation(None) is _ONE_BY_ONE
