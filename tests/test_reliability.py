@@ -62,9 +62,10 @@ def test_incremental_reruns_skip_replace_keep_and_prune(prefect_api, env):
     # one file changed, one deleted, one added
     files = sorted(p for p in raw.rglob("*.txt") if p.stat().st_size > 500)
     changed, deleted = files[0], files[1]
-    changed.write_text(
-        changed.read_text() + "\nA new closing paragraph was added by the editors.\n"
-    )
+    lines = changed.read_text().split("\n")
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]))  # a body paragraph
+    lines[longest] += " The editors added this sentence."
+    changed.write_text("\n".join(lines))
     deleted.unlink()
     shutil.copy(Path(__file__).parents[1] / "raw" / "003_day_az_ru_ekonomika.txt", raw / "new.txt")
     third = process_articles(raw_dir=str(raw), out_dir=str(out), batch_size=16)
@@ -74,7 +75,7 @@ def test_incremental_reruns_skip_replace_keep_and_prune(prefect_api, env):
     rows = {r["source_path"]: r for r in dataset(out)}
     rel = lambda p: p.relative_to(raw).as_posix()  # noqa: E731
     assert "new.txt" in rows and rel(deleted) in rows
-    assert "editors" in rows[rel(changed)]["body"]
+    assert "The editors added this sentence." in rows[rel(changed)]["body"]
     assert len(rows) == len(base) + 1
 
     # --prune drops the row of the deleted file
