@@ -243,7 +243,8 @@ class RuleMatcher:
             if any(p.groups for _, p in active):  # group numbers would shift: one at a time
                 self._combined[limit] = _ONE_BY_ONE
             else:
-                parts = [f"{_scoped(p)}(?P<r{i}>)" for i, p in active]
+                # marker group names: "r<rule index>_<alternative>" (a rule may have several)
+                parts = [f"{_scoped(p)}(?P<r{i}_{k}>)" for k, (i, p) in enumerate(active)]
                 try:
                     self._combined[limit] = re.compile("|".join(parts)) if parts else None
                 except re.error:  # one pattern at a time
@@ -280,7 +281,7 @@ class RuleMatcher:
         elif combined is not None:
             m = combined.match(line)
             if m is not None:
-                best = min(best, int(m.lastgroup[1:]))
+                best = min(best, int(m.lastgroup[1:].partition("_")[0]))
         for i, p, builtin in self._other:
             if i >= best:
                 break
@@ -614,7 +615,12 @@ class LineCounts:
     lines: dict[str, Counter[int]] = field(default_factory=dict)
 
     def docs_with(self, site: str, text: str) -> int:
-        return self.lines.get(site, Counter()).get(line_hash(text), 0)
+        return self.docs_with_key(site, norm_repeat(text))
+
+    def docs_with_key(self, site: str, key: str) -> int:
+        """``docs_with`` for a line already normalised with ``norm_repeat``."""
+        lines = self.lines.get(site)
+        return lines.get(_key_hash(key), 0) if lines else 0
 
 
 def _site_key(profile: Profile) -> str:
@@ -662,13 +668,20 @@ def merge_line_counts(a: LineCounts, b: LineCounts) -> LineCounts:
     return out
 
 
-def is_repeated(line_counts: LineCounts | None, site: str, text: str, settings: Settings) -> bool:
+def is_repeated(
+    line_counts: LineCounts | None,
+    site: str,
+    text: str,
+    settings: Settings,
+    key: str | None = None,
+) -> bool:
+    """Whether ``text`` is a repeated line of ``site`` (``key``: its ``norm_repeat``, if known)."""
     if line_counts is None or len(text.strip()) > REPEATED_MAX_CHARS:
         return False
     total = line_counts.docs.get(site, 0)
     if total <= 0:
         return False
-    n = line_counts.docs_with(site, text)
+    n = line_counts.docs_with_key(site, norm_repeat(text) if key is None else key)
     return (
         n >= max(settings.repeated_line_min_docs, 1)
         and n / total >= settings.repeated_line_min_share
@@ -700,22 +713,27 @@ def _is_title_like(text: str) -> bool:
     return letters >= 0.6 * len(t.replace(" ", ""))
 
 
+_CYRILLIC_LETTERS = re.compile(
+    "[" + "".join(re.escape(ch) for ch in map(chr, range(0x400, 0x500)) if ch.isalpha()) + "]"
+)
+
+
 def _lang_hint(text: str) -> str | None:
     """A coarse script/language class: cyr, az, latin; None when unclear."""
-    letters = [ch for ch in text if ch.isalpha()]
-    if len(letters) < 8:
+    letters = sum(map(str.isalpha, text))
+    if letters < 8:
         return None
-    cyr = sum("\u0400" <= ch <= "\u04ff" for ch in letters)
-    if cyr / len(letters) >= 0.6:
+    cyr = len(_CYRILLIC_LETTERS.findall(text))  # letters in U+0400..U+04FF
+    if cyr / letters >= 0.6:
         return "cyr"
-    if cyr / len(letters) > 0.2:
+    if cyr / letters > 0.2:
         return None
     low = text.casefold()
     schwa = low.count("ə")
-    if schwa / len(letters) >= 0.01 or (len(letters) < 200 and schwa >= 1):
+    if schwa / letters >= 0.01 or (letters < 200 and schwa >= 1):
         return "az"
     special = sum(low.count(c) for c in "ğışçöü")
-    if special / len(letters) >= 0.02:
+    if special / letters >= 0.02:
         return None  # Turkish or Azerbaijani without ə: unclear
     return "latin"
 
@@ -740,6 +758,12 @@ def _split_tags(text: str) -> list[str]:
 class _Page:
     lines: list[str]
     rule: dict[int, str] = field(default_factory=dict)  # 0-based index -> removal rule
+    keys: list[str] = field(default_factory=list)  # norm_exact of each line ("" when blank)
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            # a blank line normalises to "" (whitespace only: NFKC keeps it whitespace)
+            self.keys = [norm_exact(x) if x and not x.isspace() else "" for x in self.lines]
 
     def kept(self, i: int) -> bool:
         return i not in self.rule and bool(self.lines[i].strip())
@@ -813,7 +837,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
             art.tags.extend(_split_tags(m.group("tags")))
             in_tags = not m.group("tags").strip()
             continue
-        rule = profile.matcher.first(line)  # == the first rule r with r.matches(line)
+        rule = profile.matcher.first(line, page.keys[i])  # == the first rule r with r.matches(line)
         if rule is not None:
             page.rule[i] = rule.name
             in_tags = False
@@ -827,7 +851,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
 
     # 3. cc_net repeated lines
     for i in range(start, n):
-        if page.kept(i) and is_repeated(line_counts, site, lines[i], settings):
+        if page.kept(i) and is_repeated(line_counts, site, lines[i], settings, page.keys[i]):
             page.rule[i] = "repeated_line"
 
     # 4. datelines and the start of the body
@@ -855,7 +879,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     for i in range(start, head_end):
         r = page.rule.get(i)
         if r == "section_label" and art.category is None:
-            if norm_exact(lines[i]) in profile.category_labels and i not in menu:
+            if page.keys[i] in profile.category_labels and i not in menu:
                 art.category = lines[i].strip()  # a rubric label in the header area
         elif r == "datetime" and (w := parse_when(lines[i])) is not None:
             head_when = head_when or w
@@ -870,7 +894,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
         page.rule[title_i] = "title"
         tnorm = norm_exact(art.title)
         for i in range(start, n):
-            if page.kept(i) and norm_exact(lines[i]) == tnorm:
+            if page.kept(i) and page.keys[i] == tnorm:
                 page.rule[i] = "duplicate_title"
         # a "Latest news" sidebar above the title: its headlines are teasers
         for i in range(start, title_i):
@@ -991,7 +1015,7 @@ def _menu_lines(page: _Page, start: int, end: int, profile: Profile) -> set[int]
         if (
             i < end
             and page.rule.get(i) == "section_label"
-            and norm_exact(page.lines[i]) in profile.category_labels
+            and page.keys[i] in profile.category_labels
         ):
             run.append(i)
             continue
@@ -1068,7 +1092,7 @@ def _breadcrumbs(page: _Page, start: int, profile: Profile, art: Article) -> Non
         mm = _CRUMB_LONG.match(lines[j]) if not home_first and j < n else None
         if mm and int(mm.group(1)) == len(items) + 1:  # the title as the last crumb?
             key = norm_exact(mm.group(2))
-            if any(norm_exact(lines[k]) == key for k in range(j + 1, n)):
+            if key in page.keys[j + 1 : n]:
                 title_item = j
                 j += 1
         if len(items) < (1 if home_first else 2):
@@ -1099,11 +1123,11 @@ def _find_title(
         return None
     # (a) the header text repeats a head line; (b) a head line printed twice (title + duplicate)
     for i in head:
-        if header_norm and norm_exact(lines[i]) == header_norm:
+        if header_norm and page.keys[i] == header_norm:
             return i
     seen: dict[str, int] = {}
     for i in head:
-        key = norm_exact(lines[i])
+        key = page.keys[i]
         if key in seen:
             return seen[key]
         seen[key] = i
@@ -1233,7 +1257,7 @@ def _header_role(
     for i in range(start, len(lines)):
         if not page.kept(i):
             continue
-        other = norm_exact(lines[i])
+        other = page.keys[i]
         if other == key or (len(key) >= 40 and other.startswith(key.rstrip("…. "))):
             page.rule[0] = "header_duplicate"
             return "lead"
@@ -1242,11 +1266,13 @@ def _header_role(
     if is_repeated(line_counts, site, text, settings):
         page.rule[0] = "header_banner"
         return "banner"
-    body_text = " ".join(lines[i] for i in range(start, len(lines)) if page.kept(i))
-    h_lang, b_lang = _lang_hint(text), _lang_hint(body_text)
-    if h_lang and b_lang and h_lang != b_lang:
-        page.rule[0] = "header_banner"
-        return "banner"
+    h_lang = _lang_hint(text)
+    if h_lang:  # the body's class only matters when the header has one
+        body_text = " ".join(lines[i] for i in range(start, len(lines)) if page.kept(i))
+        b_lang = _lang_hint(body_text)
+        if b_lang and h_lang != b_lang:
+            page.rule[0] = "header_banner"
+            return "banner"
     if _is_prose(text) and (len(text) >= 150 or len(_SENTENCE_END.findall(text + " ")) >= 2):
         return "lead"
     if any(p.search(text) for p in profile.strong):

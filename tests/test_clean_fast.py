@@ -20,6 +20,7 @@ from tasks.clean import (
     _ONE_BY_ONE,
     LineRule,
     RuleMatcher,
+    _lang_hint,
     detect_site,
     load_profiles,
     norm_exact,
@@ -201,7 +202,8 @@ def test_rule_alternation_covers_the_shipped_patterns():
         m = prof.matcher
         # every shipped rule pattern is anchored at the line start and goes into the alternation
         assert len(m._anchored) == sum(len(r.patterns) for r in prof.rules)
-        assert m._alternation(None) is not None
+        for limit in (None, *m._limits):
+            assert m._alternation(limit) not in (None, _ONE_BY_ONE)
 
 
 def test_first_rule_equals_rule_by_rule_on_every_page_line():
@@ -238,6 +240,10 @@ def test_matcher_with_unanchored_grouped_limited_and_builtin_rules():
     )
     assert rules[4].builtin is not None
     matcher = RuleMatcher(rules)
+    assert matcher._alternation(None) is _ONE_BY_ONE  # "grouped" has a group
+    plain = RuleMatcher(rules[:2] + rules[3:])
+    assert plain._alternation(None) not in (None, _ONE_BY_ONE)
+    assert plain._alternation(12) not in (None, _ONE_BY_ONE)
     lines = [
         "Share",
         " share ",
@@ -262,6 +268,7 @@ def test_matcher_with_unanchored_grouped_limited_and_builtin_rules():
     ]
     for line in lines:
         assert matcher.first(line) is reference_first_rule(rules, line), line
+        assert plain.first(line) is reference_first_rule(plain.rules, line), line
     assert matcher.first("no spam here").name == "unanchored"
     assert matcher.first("abab").name == "grouped"
     assert matcher.first("foobar").name == "verbose"
@@ -281,3 +288,52 @@ def test_matcher_falls_back_when_patterns_cannot_be_combined():
     for line in ["12", "ab", "a1", ""]:
         assert matcher.first(line) is reference_first_rule(rules, line)
     assert matcher._alternation(None) is _ONE_BY_ONE
+
+
+# --- page helpers ----------------------------------------------------------------------------------
+
+
+def reference_lang_hint(text: str) -> str | None:
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 8:
+        return None
+    cyr = sum("\u0400" <= ch <= "\u04ff" for ch in letters)
+    if cyr / len(letters) >= 0.6:
+        return "cyr"
+    if cyr / len(letters) > 0.2:
+        return None
+    low = text.casefold()
+    schwa = low.count("ə")
+    if schwa / len(letters) >= 0.01 or (len(letters) < 200 and schwa >= 1):
+        return "az"
+    special = sum(low.count(c) for c in "ğışçöü")
+    if special / len(letters) >= 0.02:
+        return None
+    return "latin"
+
+
+LANG_ALPHABET = st.sampled_from(
+    list("abcəğışçöüАбвЁёҐєӘә҂\u0483\u0488 .,12²½Ⅻ_")
+    + ["Baku", "Баку", "Bakı", "xəbər", "новости", "news"]
+)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(LANG_ALPHABET, max_size=60).map("".join))
+def test_lang_hint_equals_letter_list_definition(text):
+    assert _lang_hint(text) == reference_lang_hint(text)
+
+
+def test_lang_hint_on_pages():
+    for page in PAGES:
+        assert _lang_hint(page) == reference_lang_hint(page)
+        for line in page.split("\n"):
+            assert _lang_hint(line) == reference_lang_hint(line)
+
+
+def test_blank_lines_normalise_to_nothing():
+    """``_Page.keys`` skips normalising whitespace-only lines: their norm_exact is empty."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert len(spaces) > 20
+    for ch in spaces:
+        assert norm_exact(ch) == "" and norm_exact(ch * 3 + " \t") == ""
