@@ -296,6 +296,91 @@ class RuleMatcher:
 _ONE_BY_ONE = re.compile("(?!)")  # marker: the alternation could not be compiled
 
 
+# Characters whose case-insensitive regex match str.lower() does not capture: the extra
+# equivalences of the regex engine (i/ı, s/ſ, σ/ς, ...), "İ" (lowers to two characters) and the
+# combining dot above. Literal text is split there for the pre-checks below.
+try:
+    from re._casefix import _EXTRA_CASES as _RE_EXTRA_CASES
+except ImportError:  # pragma: no cover - other Python: every cased character is special
+    _RE_EXTRA_CASES = None
+
+
+def _special_case(ch: str) -> bool:
+    low = ch.lower()
+    if len(low) != 1 or ch in "\u0130\u0307":
+        return True
+    if _RE_EXTRA_CASES is None:
+        return low != ch.upper().lower() or ch.lower() != ch or ch.upper() != ch
+    return ord(low) in _RE_EXTRA_CASES
+
+
+def _literal_requirements(items, min_len: int = 3) -> list[frozenset[str]]:
+    """Necessary substrings of any match, for a pre-check on ``text.lower()``.
+
+    A list of alternatives: for each set, some member occurs in the lower-cased text wherever
+    the pattern matches (case-sensitive or not). Built from runs of literal characters (split at
+    ``_special_case`` characters), groups, repeats with a minimum >= 1, branches (one set per
+    branch, joined) and positive lookarounds.
+    """
+    reqs: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        piece = ""
+        for ch in [*run, "\u0130"]:  # the sentinel ends the last piece
+            if _special_case(ch):
+                if len(piece) >= min_len:
+                    reqs.append(frozenset({piece}))
+                piece = ""
+            else:
+                piece += ch.lower()
+        run.clear()
+
+    for op, av in items:
+        if op is _sre_const.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        if op is _sre_const.SUBPATTERN:
+            reqs += _literal_requirements(av[-1].data, min_len)
+        elif op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, _sre_const.POSSESSIVE_REPEAT):
+            if av[0] >= 1:
+                reqs += _literal_requirements(av[2].data, min_len)
+        elif op is _sre_const.ATOMIC_GROUP:
+            reqs += _literal_requirements(av.data, min_len)
+        elif op is _sre_const.ASSERT:  # positive lookahead/lookbehind
+            reqs += _literal_requirements(av[1].data, min_len)
+        elif op is _sre_const.BRANCH:
+            alts: set[str] = set()
+            for branch in av[1]:
+                sub = _literal_requirements(branch.data, min_len)
+                if not sub:
+                    alts = set()
+                    break
+                alts |= max(sub, key=lambda r: (min(map(len, r)), -len(r)))
+            if alts:
+                reqs.append(frozenset(alts))
+    flush()
+    return reqs
+
+
+def _pattern_requirements(pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
+    try:
+        return tuple(_literal_requirements(_sre_parse(pattern.pattern, pattern.flags).data))
+    except Exception:  # noqa: BLE001 - private parser API changed: no pre-check
+        return ()
+
+
+def _meets(requirements: tuple[frozenset[str], ...], lowered: str) -> bool:
+    for alts in requirements:
+        for piece in alts:
+            if piece in lowered:
+                break
+        else:
+            return False
+    return True
+
+
 _LEADING_BOUNDARY = re.compile(r"^((?:\(\?[aiLmsux]+\))?)\\b")
 
 
@@ -312,19 +397,26 @@ class SiteSignal:
     weight: int
     pattern: re.Pattern[str]
     prefilter: re.Pattern[str] | None = None
+    requires: tuple[frozenset[str], ...] = ()  # necessary pieces of ``text.lower()``
 
     @classmethod
     def of(cls, weight: int, pattern: re.Pattern[str]) -> SiteSignal:
+        requires = _pattern_requirements(pattern)
         m = _LEADING_BOUNDARY.match(pattern.pattern)
         if m is None:
-            return cls(weight, pattern)
+            return cls(weight, pattern, None, requires)
         try:
             pre = re.compile(m.group(1) + pattern.pattern[m.end() :], pattern.flags)
         except re.error:
-            return cls(weight, pattern)
-        return cls(weight, pattern, pre)
+            return cls(weight, pattern, None, requires)
+        return cls(weight, pattern, pre, requires)
 
-    def found(self, text: str) -> bool:
+    def found(self, text: str, lowered: str | None = None) -> bool:
+        """``pattern.search(text)``; ``lowered``: ``text.lower()``, if already known."""
+        if self.requires and not _meets(
+            self.requires, text.lower() if lowered is None else lowered
+        ):
+            return False
         if self.prefilter is not None and self.prefilter.search(text) is None:
             return False
         return self.pattern.search(text) is not None
@@ -507,10 +599,11 @@ def detect_site(text: str, profiles: Profiles | None = None) -> Profile:
     """The best-scoring site profile (strong pattern = 3, weak = 1; needs >= 2), else generic."""
     profiles = profiles or load_profiles()
     best, best_score = profiles.generic, 1
+    lowered = text.lower()
     for prof in profiles.sites:
         score = 0
         for sig in prof.signals:
-            if sig.found(text):
+            if sig.found(text, lowered):
                 score += sig.weight
         if score > best_score:
             best, best_score = prof, score

@@ -21,6 +21,8 @@ from tasks.clean import (
     LineRule,
     RuleMatcher,
     _lang_hint,
+    _pattern_requirements,
+    _special_case,
     detect_site,
     load_profiles,
     norm_exact,
@@ -54,10 +56,19 @@ EDGE_TEXTS = [
     "AZƏRTAC AZERTAC АЗЕРТАДЖ azertag.az AZERTAG.AZ",
     "Foto: Trend\n  Photo : Report",
     "Bakı. Trend: xəbər",
+    # characters the regex engine folds beyond str.lower(): Cyrillic small letter rounded
+    # ve/o/es (U+1C80..), long s, dotless i, Kelvin sign
+    "\u1c83\u1c82обща\u0435т Trend",
+    "передает APA",
+    "Day.Az \u1c83ообщает Report",
+    "TURAN.AZ tuRan.az ТУРАН",
+    "mİllİ.az MILLI.AZ mıllı.az",
+    "follow \u212arend on",
+    "\u017fled APA-nın Report-\u017f",
     "",
 ]
 SIGNAL_ALPHABET = st.sampled_from(
-    list("TrendReportAPAТуранDay.Az@_-/: \n\tıİiIsſkKxаА«»")
+    list("TrendReportAPAТуранDay.Az@_-/: \n\tıİiIsſkKxаА«»\u1c80\u1c83\u212a\u0307Σς")
     + ["Trend", "Report", "APA", "Туран", "Turan", "day.az", ".az", "АЗЕРТАДЖ", "Foto", ": "]
 )
 
@@ -337,3 +348,28 @@ def test_blank_lines_normalise_to_nothing():
     assert len(spaces) > 20
     for ch in spaces:
         assert norm_exact(ch) == "" and norm_exact(ch * 3 + " \t") == ""
+
+
+def test_special_case_characters_cover_the_regex_case_folding():
+    """Outside ``_special_case`` characters, a case-insensitive regex match is a str.lower() match:
+    every character folding (regex engine) to a non-special one lowers (str) to it."""
+    import _sre
+
+    for code in range(0x110000):
+        ch = chr(code)
+        low = chr(_sre.unicode_tolower(code))
+        if _special_case(ch) or _special_case(low):
+            continue
+        assert ch.lower() == low, hex(code)
+
+
+def test_literal_requirements_of_some_patterns():
+    def reqs(p):
+        return [sorted(r) for r in _pattern_requirements(re.compile(p))]
+
+    assert reqs(r"(?i)\bday\.az\b") == [["day.az"]]
+    assert reqs(r"(?i)\bmilli\.az\b") == [[".az"]]  # i and ı fold together: split there
+    assert reqs(r"(?:Materials|Materiallar) \d+ \(UTC") == [["mater"], [" (utc"]]
+    assert reqs(r"^(?=.*(?:whatsapp|telegram))(?=.*kanal).*$") == [["telegram", "what"], ["kanal"]]
+    assert reqs(r"^a?(?:foo|\d)bar") == [["bar"]]  # a branch without a literal gives nothing
+    assert reqs(r"(?:foo)*x{0,3}") == []
