@@ -33,7 +33,7 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from tasks.clean import clean_batch, count_lines_batch, merge_line_counts
+from tasks.clean import LineCounts, clean_batch, count_lines_batch, merge_line_counts
 from tasks.config import Settings
 from tasks.ingest import Discovered, discover, ingest_batch
 from tasks.language import language_batch
@@ -125,11 +125,17 @@ def process_articles(
 class _LineCounter:
     """Merges the per-batch line counts of the clean stage as their futures complete."""
 
-    def __init__(self) -> None:
+    def __init__(self, epsilon: float) -> None:
         self.counts = None
+        self.epsilon = epsilon
+        self.pruned = 0
 
     def add(self, counts) -> None:
-        self.counts = counts if self.counts is None else merge_line_counts(self.counts, counts)
+        if self.counts is None:
+            self.counts = merge_line_counts(LineCounts(), counts)  # a copy we may modify
+        else:
+            self.counts.update(counts)
+        self.pruned += self.counts.prune(self.epsilon)
 
 
 def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False) -> dict[str, Any]:
@@ -157,7 +163,8 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     first_by_key: dict[str, str] = {}
     duplicates: dict[str, str] = {}
     current_sha: dict[str, str] = {}
-    lines = _LineCounter()
+    # lossy counting keeps memory flat: lines rarer than 1/30 of the boilerplate share go
+    lines = _LineCounter(epsilon=settings.repeated_line_min_share / 30)
     count_now = not previous  # nothing to reuse: count lines in this same pass
     scan_seconds = 0.0
     done = 0

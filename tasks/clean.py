@@ -697,6 +697,9 @@ def parse_when(text: str) -> When | None:
 # --- line counts (cc_net repeated lines) -----------------------------------------------------
 
 
+PRUNE_MIN_DOCS = 1000  # sites with fewer counted documents keep exact line counts
+
+
 @dataclass(slots=True)
 class LineCounts:
     """Per site: how many documents were counted, and in how many of them each line occurs.
@@ -706,6 +709,38 @@ class LineCounts:
 
     docs: Counter[str] = field(default_factory=Counter)
     lines: dict[str, Counter[int]] = field(default_factory=dict)
+
+    def update(self, other: LineCounts) -> LineCounts:
+        """Add ``other`` into this one in place (no copy of the accumulated counts)."""
+        self.docs.update(other.docs)
+        for site, counts in other.lines.items():
+            mine = self.lines.get(site)
+            if mine is None:
+                self.lines[site] = Counter(counts)
+            else:
+                mine.update(counts)
+        return self
+
+    def prune(self, epsilon: float, min_docs: int = PRUNE_MIN_DOCS) -> int:
+        """Lossy counting (Manku & Motwani) to keep memory flat on large corpora.
+
+        For a site with ``N >= min_docs`` counted documents, lines seen in fewer than
+        ``epsilon * N`` of them are dropped. A line that is boilerplate (in at least
+        ``repeated_line_min_share`` of the site's documents, far above ``epsilon``) is never
+        dropped once established; its count can fall short by at most ``epsilon * N``. Sites
+        with fewer documents are counted exactly. Returns the number of entries dropped.
+        """
+        dropped = 0
+        for site, counts in self.lines.items():
+            n = self.docs.get(site, 0)
+            if n < min_docs:
+                continue
+            floor = epsilon * n
+            rare = [key for key, c in counts.items() if c < floor]
+            for key in rare:
+                del counts[key]
+            dropped += len(rare)
+        return dropped
 
     def docs_with(self, site: str, text: str) -> int:
         return self.docs_with_key(site, norm_repeat(text))

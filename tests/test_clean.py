@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import shutil
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
@@ -619,3 +620,46 @@ def test_follow_and_channel_promos(line):
     art = clean_document(make_doc(f"{prose}\n{line}\n"), None, SETTINGS)
     assert art.body == prose  # a news sentence about a channel is content
     assert [r.text for r in art.removed] == [line]
+
+
+def test_lossy_line_counts_keep_boilerplate_and_stay_small():
+    """In-place merges with pruning: the footer every other page carries is still found after
+    5,000 pages, while the unique lines of those pages do not pile up in memory."""
+    from tasks.clean import LineCounts, count_lines, is_repeated, merge_line_counts
+    from tasks.config import Settings
+    from tasks.records import RawDoc
+
+    settings = Settings.load()
+    footer = "Bütün xəbərləri bizim kanalda izləyin"
+    acc = LineCounts()
+    exact = LineCounts()
+    for batch in range(50):
+        docs = []
+        for i in range(100):
+            n = batch * 100 + i
+            lines = [f"Xəbər {n}: şəhərdə {n} yeni park açılıb və sakinlər məmnundur."]
+            if n % 2 == 0:
+                lines.append(footer)
+            text = "\n".join(lines) + "\n"
+            docs.append(RawDoc(f"{n}.txt", text, "utf-8", "0" * 64, f"{n:064x}", len(text)))
+        counts = count_lines(docs)
+        exact = merge_line_counts(exact, counts)
+        acc.update(counts)
+        acc.prune(settings.repeated_line_min_share / 30)
+    site = next(iter(acc.docs))
+    assert acc.docs[site] == 5000
+    assert is_repeated(acc, site, footer, settings)
+    assert acc.docs_with(site, footer) == exact.docs_with(site, footer) == 2500
+    assert len(exact.lines[site]) == 5001
+    assert len(acc.lines[site]) <= 200  # the unique lines were dropped as they became rare
+
+
+def test_line_counts_are_exact_below_the_pruning_size():
+    from tasks.clean import LineCounts
+
+    counts = LineCounts()
+    counts.docs["s"] = 999
+    counts.lines["s"] = Counter({1: 1, 2: 500})
+    assert counts.prune(0.01) == 0 and len(counts.lines["s"]) == 2
+    counts.docs["s"] = 1000
+    assert counts.prune(0.01) == 1 and dict(counts.lines["s"]) == {2: 500}
