@@ -139,7 +139,9 @@ def print_summary(summary: dict) -> None:
         + (f", {summary['pruned']} pruned" if summary["pruned"] else "")
         + ")",
     )
-    table.add_row("time in flow", f"{summary['seconds']} s ({summary['articles_per_second']} articles/s)")
+    table.add_row(
+        "time in flow", f"{summary['seconds']} s ({summary['articles_per_second']} articles/s)"
+    )
     out.print(table)
     for lang, hint in summary.get("missing_models", {}).items():
         out.print(f"[yellow]no translation model for {lang}:[/] {hint}")

@@ -35,9 +35,9 @@ from prefect.utilities.annotations import quote
 
 from tasks.clean import LineCounts, clean_batch, count_lines_batch, merge_line_counts
 from tasks.config import Settings
-from tasks.ingest import Discovered, discover, ingest_batch
+from tasks.ingest import Discovered, discover, fingerprint_batch, ingest_batch
 from tasks.language import language_batch
-from tasks.records import Quarantined, StageResult, StageStats
+from tasks.records import KEY_CHARS, Fingerprint, Quarantined, StageResult, StageStats
 from tasks.store import (
     carry_over,
     commit_staging,
@@ -170,12 +170,20 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     done = 0
     for wave in _waves(scan_batches, width):
         counted = []
-        for result in _results(ingest_batch.submit(_opaque(b), raw_dir, settings) for b in wave):
+        if count_now:  # first run: read everything, count lines of unique files
+            scanned = _results(ingest_batch.submit(_opaque(b), raw_dir, settings) for b in wave)
+        else:  # re-run: unchanged files are only hashed, not decoded
+            scanned = _results(
+                fingerprint_batch.submit(_opaque(b), raw_dir, settings, _opaque(previous))
+                for b in wave
+            )
+        for result in scanned:
             scan_seconds += result.stats.seconds
             unique = []
             for doc in sorted(result.items, key=lambda d: d.source_path):
                 current_sha[doc.source_path] = doc.source_sha256
-                first = first_by_key.setdefault(doc.content_key, doc.source_path)
+                key = doc.key if isinstance(doc, Fingerprint) else doc.content_key[:KEY_CHARS]
+                first = first_by_key.setdefault(key, doc.source_path)
                 if first == doc.source_path:
                     unique.append(doc)
                 else:
@@ -187,7 +195,9 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         done += len(wave)
         _progress("scan", done, len(scan_batches))
     unchanged = {
-        p for p, sha in current_sha.items() if previous.get(p) == sha and p not in duplicates
+        p
+        for p, sha in current_sha.items()
+        if p in previous and previous[p][0] == sha and p not in duplicates
     }
     todo = [d for d in paths if d.rel_path not in unchanged]
     found = {d.rel_path for d in paths}

@@ -52,7 +52,15 @@ from pathlib import Path
 from re._parser import parse as _sre_parse
 
 from tasks.config import Settings
-from tasks.records import Article, Quarantined, RawDoc, RemovedLine, StageResult, StageStats
+from tasks.records import (
+    KEY_CHARS,
+    Article,
+    Quarantined,
+    RawDoc,
+    RemovedLine,
+    StageResult,
+    StageStats,
+)
 
 SITES_DIR = Path(__file__).with_name("sites")
 GENERIC_PROFILE = "_generic"
@@ -915,7 +923,7 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
     site = _site_key(profile)
     counts: Counter[str] = Counter()
     art = Article(
-        article_id=doc.content_key[:16],
+        article_id=doc.content_key[:KEY_CHARS],
         source_path=doc.source_path,
         source_sha256=doc.source_sha256,
         encoding=doc.encoding,

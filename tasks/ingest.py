@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tasks.config import Settings
-from tasks.records import Quarantined, RawDoc, StageResult, StageStats
+from tasks.records import KEY_CHARS, Fingerprint, Quarantined, RawDoc, StageResult, StageStats
 
 TEXT_SUFFIXES = frozenset({".txt", ""})
 SKIP_NAMES = frozenset({".gitkeep", ".DS_Store"})
@@ -282,6 +282,50 @@ def run_ingest(
     return StageResult(docs, stats, quarantined)
 
 
+def run_fingerprint(
+    paths: list[Discovered],
+    raw_dir: Path,
+    settings: Settings,
+    known: dict[str, tuple[str, str]],
+) -> StageResult[Fingerprint]:
+    """The scan of a re-run: path, byte hash and content key of every readable file.
+
+    ``known`` maps a path to the ``(source_sha256, article_id)`` of its row in the existing
+    dataset. A file whose bytes hash the same is not decoded again: its key is that article id.
+    Other files are read as by ``run_ingest``; files it would quarantine are left out here
+    (the process pass handles them).
+    """
+    started = time.perf_counter()
+    stats = StageStats("scan", records_in=len(paths))
+    prints: list[Fingerprint] = []
+    for item in paths:
+        if item.problem is not None:
+            continue
+        previous = known.get(item.rel_path)
+        if previous is not None:
+            try:
+                path = Path(raw_dir) / item.rel_path
+                if path.stat().st_size <= settings.max_file_bytes:
+                    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+                    if sha == previous[0]:
+                        prints.append(Fingerprint(item.rel_path, sha, previous[1]))
+                        stats.counts["unchanged"] += 1
+                        continue
+            except OSError:
+                pass  # read_one below says what is wrong with it
+        result = read_one(raw_dir, item.rel_path, settings)
+        if isinstance(result, RawDoc):
+            prints.append(
+                Fingerprint(
+                    result.source_path, result.source_sha256, result.content_key[:KEY_CHARS]
+                )
+            )
+            stats.counts["read"] += 1
+    stats.records_out = len(prints)
+    stats.seconds = time.perf_counter() - started
+    return StageResult(prints, stats)
+
+
 # --- Prefect wrapper -------------------------------------------------------------------------
 from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
@@ -295,3 +339,13 @@ def ingest_batch(
     duplicates: dict[str, str] | None = None,
 ) -> StageResult[RawDoc]:
     return run_ingest(paths, raw_dir, settings, duplicates)
+
+
+@task(name="fingerprint-batch", cache_policy=NO_CACHE, retries=0)
+def fingerprint_batch(
+    paths: list[Discovered],
+    raw_dir: Path,
+    settings: Settings,
+    known: dict[str, tuple[str, str]],
+) -> StageResult[Fingerprint]:
+    return run_fingerprint(paths, raw_dir, settings, known)

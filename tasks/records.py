@@ -26,6 +26,18 @@ class RawDoc:
     duplicate_of: str | None = None  # source_path of the first file with the same content_key
 
 
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What the scan of a re-run needs of a file: its path, byte hash and content key."""
+
+    source_path: str
+    source_sha256: str
+    key: str  # the article id: KEY_CHARS hex digits of the content key
+
+
+KEY_CHARS = 16  # article_id = content_key[:KEY_CHARS]
+
+
 @dataclass(slots=True)
 class RemovedLine:
     """A line of the input that cleaning removed, and the rule that removed it."""

@@ -312,16 +312,20 @@ def run_store(
     return written
 
 
-def previous_index(out_dir: Path) -> dict[str, str]:
-    """``source_path -> source_sha256`` of the articles already in ``out_dir`` (two columns read)."""
+def previous_index(out_dir: Path) -> dict[str, tuple[str, str]]:
+    """``source_path -> (source_sha256, article_id)`` of the articles already in ``out_dir``."""
     articles = Path(out_dir) / "articles"
-    index: dict[str, str] = {}
+    index: dict[str, tuple[str, str]] = {}
     for part in sorted(articles.glob("*.parquet")):
-        table = pq.read_table(part, columns=["source_path", "source_sha256"])
+        table = pq.read_table(part, columns=["source_path", "source_sha256", "article_id"])
         index.update(
             zip(
                 table.column("source_path").to_pylist(),
-                table.column("source_sha256").to_pylist(),
+                zip(
+                    table.column("source_sha256").to_pylist(),
+                    table.column("article_id").to_pylist(),
+                    strict=True,
+                ),
                 strict=True,
             )
         )

@@ -163,3 +163,20 @@ def test_any_bytes_become_a_doc_or_a_quarantine_row(tmp_path_factory, data):
     if isinstance(result, RawDoc):
         assert result.text.strip()
         assert "\r" not in result.text and "\x00" not in result.text
+
+
+def test_fingerprints_reuse_known_keys_and_read_the_rest(tmp_path):
+    from tasks.ingest import run_fingerprint
+
+    _write(tmp_path, "same.txt", b"Unchanged article text.\n")
+    _write(tmp_path, "changed.txt", b"New text of a changed article.\n")
+    _write(tmp_path, "empty.txt", b"")
+    same = read_one(tmp_path, "same.txt", CFG)
+    known = {"same.txt": (same.source_sha256, "prev-article-id"), "changed.txt": ("0" * 64, "old")}
+    paths = [Discovered(n) for n in ("same.txt", "changed.txt", "empty.txt")]
+    result = run_fingerprint(paths, tmp_path, CFG, known)
+    keys = {f.source_path: f.key for f in result.items}
+    assert keys["same.txt"] == "prev-article-id"  # not decoded again
+    assert keys["changed.txt"] == content_key("New text of a changed article.\n")[:16]
+    assert "empty.txt" not in keys  # the process pass quarantines it
+    assert result.stats.counts == {"unchanged": 1, "read": 1}
