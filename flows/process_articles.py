@@ -41,6 +41,7 @@ from tasks.records import KEY_CHARS, Fingerprint, Quarantined, StageResult, Stag
 from tasks.store import (
     carry_over,
     commit_staging,
+    previous_clean_rejects,
     previous_index,
     recover,
     staging_dir,
@@ -149,6 +150,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     paths = discover_files(raw_dir)
     scan_batches = plan(paths, settings)
     previous = {} if full else previous_index(out_dir)
+    rejected_before = {} if full else previous_clean_rejects(out_dir)
     logger.info(
         "%d files in %d batches under %s; %d articles already in %s",
         len(paths),
@@ -199,7 +201,12 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         for p, sha in current_sha.items()
         if p in previous and previous[p][0] == sha and p not in duplicates
     }
-    todo = [d for d in paths if d.rel_path not in unchanged]
+    unchanged_rejects = {
+        p
+        for p, sha in current_sha.items()
+        if rejected_before.get(p) == sha and p not in duplicates and p not in unchanged
+    }
+    todo = [d for d in paths if d.rel_path not in unchanged and d.rel_path not in unchanged_rejects]
     found = {d.rel_path for d in paths}
     deleted = sorted(set(previous) - found)
     logger.info(
@@ -210,7 +217,9 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         len(deleted),
     )
 
-    if todo and not count_now:
+    # Files to clean now (readable, not duplicates): only they need the corpus' line counts.
+    to_clean = [d for d in todo if d.rel_path in current_sha and d.rel_path not in duplicates]
+    if to_clean and not count_now:
         # Line counts over every unique file (unchanged ones too), so the files processed now
         # are cleaned exactly as in a full run.
         done = 0
@@ -272,6 +281,11 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
 
     drop = {d.rel_path for d in todo} | (set(deleted) if prune else set())
     carried = carry_over(out_dir, staging, drop)
+    carried_rejects = carry_over(
+        out_dir, staging, set(), dataset="quarantine", only=unchanged_rejects
+    )
+    if carried_rejects:
+        quarantine_counts["clean:no_content"] += carried_rejects
     summary = _summary(
         settings,
         n_files=len(paths),

@@ -332,28 +332,52 @@ def previous_index(out_dir: Path) -> dict[str, tuple[str, str]]:
     return index
 
 
-def carry_over(out_dir: Path, staging: Path, drop: set[str]) -> int:
-    """Bring the previous run's article rows whose ``source_path`` is not in ``drop`` into staging.
+def carry_over(
+    out_dir: Path,
+    staging: Path,
+    drop: set[str],
+    dataset: str = "articles",
+    only: set[str] | None = None,
+) -> int:
+    """Bring the previous run's rows of ``dataset`` into staging, except those whose
+    ``source_path`` is in ``drop`` (and, with ``only``, except those not in ``only``).
 
     A part none of whose rows is dropped is hard-linked (no copy, no rewrite); a part with
     dropped rows is rewritten without them. Returns the number of rows carried over.
     """
-    previous = Path(out_dir) / "articles"
-    target = Path(staging) / "articles"
+    schema = ARTICLE_SCHEMA if dataset == "articles" else QUARANTINE_SCHEMA
+    previous = Path(out_dir) / dataset
+    target = Path(staging) / dataset
     carried = 0
     for part in sorted(previous.glob("*.parquet")):
         paths = pq.read_table(part, columns=["source_path"]).column("source_path").to_pylist()
-        keep = [p not in drop for p in paths]
+        keep = [p not in drop and (only is None or p in only) for p in paths]
         if not any(keep):
             continue
         target.mkdir(parents=True, exist_ok=True)
+        name = part.name if dataset == "articles" else f"carried-{part.name}"
         if all(keep):
-            os.link(part, target / part.name)
+            os.link(part, target / name)
         else:
-            table = pq.read_table(part, schema=ARTICLE_SCHEMA).filter(pa.array(keep))
-            write_table_atomic(table, target / part.name)
+            table = pq.read_table(part, schema=schema).filter(pa.array(keep))
+            write_table_atomic(table, target / name)
         carried += sum(keep)
     return carried
+
+
+def previous_clean_rejects(out_dir: Path) -> dict[str, str]:
+    """``source_path -> source_sha256`` of files the clean stage set aside in ``out_dir``.
+
+    Their outcome depends on the whole corpus' line counts, so an unchanged one keeps its row
+    rather than being cleaned again without them.
+    """
+    index: dict[str, str] = {}
+    for part in sorted((Path(out_dir) / "quarantine").glob("*.parquet")):
+        table = pq.read_table(part, columns=["source_path", "stage", "source_sha256"])
+        for path, stage, sha in zip(*(c.to_pylist() for c in table.columns), strict=True):
+            if stage == "clean" and sha:
+                index[path] = sha
+    return index
 
 
 def recover(out_dir: Path) -> list[str]:

@@ -168,6 +168,18 @@ def test_bad_input_corpus_reconciles_exactly(prefect_api, isolated, monkeypatch)
     assert by_path["good/bad_date.txt"]["published_date"] is None
     assert "\r" not in by_path["good/lone_cr.txt"]["body"]
 
+    # a re-run of the unchanged corpus: nothing cleaned again, the same outcome for every file
+    again = process_articles(raw_dir=str(raw), out_dir=str(out), batch_size=3)
+    assert again["balanced"], again["accounting"]
+    assert again["articles_written"] == 0 and again["unchanged"] == 4
+    assert again["stage_counts"]["clean"].get("lines:in", 0) == 0
+    outcome_again = {a["source_path"]: "article" for a in read_articles(out).to_pylist()}
+    outcome_again |= {
+        q["source_path"]: f"{q['stage']}:{q['error_class']}"
+        for q in read_quarantine(out).to_pylist()
+    }
+    assert outcome_again == expected
+
 
 def test_cli_run_prints_summary_and_is_recorded_with_artifacts(prefect_server, tmp_path):
     env = dict(os.environ)
@@ -246,6 +258,8 @@ def test_models_cli_then_flow_translates_and_caches(prefect_api, isolated, capsy
     # --full re-processes everything: every az sentence now comes from the cache
     second = process_articles(raw_dir=str(raw), out_dir=str(out), full=True)
     assert second["translation_status"].get("translated", 0) == 0
-    assert second["translation_status"].get("cached", 0) == first["translation_status"]["translated"]
+    assert (
+        second["translation_status"].get("cached", 0) == first["translation_status"]["translated"]
+    )
     again = pl.read_parquet(out / "articles" / "*.parquet").sort("source_path")
     assert again["body_en"].to_list() == df.sort("source_path")["body_en"].to_list()
