@@ -164,7 +164,9 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     # ---- pass 1: read and hash every file: duplicates, unchanged files, line counts
     first_by_key: dict[str, str] = {}
     duplicates: dict[str, str] = {}
-    current_sha: dict[str, str] = {}
+    readable: set[str] = set()  # files the scan could read
+    unchanged: set[str] = set()  # same bytes as their row in the existing dataset
+    unchanged_rejects: set[str] = set()  # same bytes as when the clean stage set them aside
     # lossy counting keeps memory flat: lines rarer than 1/30 of the boilerplate share go
     lines = _LineCounter(epsilon=settings.repeated_line_min_share / 30)
     count_now = not previous  # nothing to reuse: count lines in this same pass
@@ -183,29 +185,24 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
             scan_seconds += result.stats.seconds
             unique = []
             for doc in sorted(result.items, key=lambda d: d.source_path):
-                current_sha[doc.source_path] = doc.source_sha256
+                path, sha = doc.source_path, doc.source_sha256
+                readable.add(path)
                 key = doc.key if isinstance(doc, Fingerprint) else doc.content_key[:KEY_CHARS]
-                first = first_by_key.setdefault(key, doc.source_path)
-                if first == doc.source_path:
-                    unique.append(doc)
-                else:
-                    duplicates[doc.source_path] = first
+                first = first_by_key.setdefault(key, path)
+                if first != path:  # paths come in order: the first one seen is final
+                    duplicates[path] = first
+                    continue
+                unique.append(doc)
+                if path in previous and previous[path][0] == sha:
+                    unchanged.add(path)
+                elif rejected_before.get(path) == sha:
+                    unchanged_rejects.add(path)
             if count_now:
                 counted.append(count_lines_batch.submit(_opaque(unique)))
         for fut in counted:
             lines.add(fut.result())
         done += len(wave)
         _progress("scan", done, len(scan_batches))
-    unchanged = {
-        p
-        for p, sha in current_sha.items()
-        if p in previous and previous[p][0] == sha and p not in duplicates
-    }
-    unchanged_rejects = {
-        p
-        for p, sha in current_sha.items()
-        if rejected_before.get(p) == sha and p not in duplicates and p not in unchanged
-    }
     todo = [d for d in paths if d.rel_path not in unchanged and d.rel_path not in unchanged_rejects]
     found = {d.rel_path for d in paths}
     deleted = sorted(set(previous) - found)
@@ -218,7 +215,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     )
 
     # Files to clean now (readable, not duplicates): only they need the corpus' line counts.
-    to_clean = [d for d in todo if d.rel_path in current_sha and d.rel_path not in duplicates]
+    to_clean = [d for d in todo if d.rel_path in readable and d.rel_path not in duplicates]
     if to_clean and not count_now:
         # Line counts over every unique file (unchanged ones too), so the files processed now
         # are cleaned exactly as in a full run.
