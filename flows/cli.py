@@ -24,7 +24,7 @@ from rich.table import Table
 
 from flows import prefect_env
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages name files: never wrap them
 out = Console()
 
 
