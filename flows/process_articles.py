@@ -29,6 +29,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
@@ -148,6 +149,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     for action in recover(out_dir):
         logger.warning("recovered from an interrupted run: %s", action)
     paths = discover_files(raw_dir)
+    _name_run(len(paths), logger)
     scan_batches = plan(paths, settings)
     previous = {} if full else previous_index(out_dir)
     rejected_before = {} if full else previous_clean_rejects(out_dir)
@@ -305,6 +307,18 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     _artifacts(summary)
     logger.info("%s", summary["accounting"])
     return summary
+
+
+def _name_run(n_files: int, logger) -> None:
+    """Add the file count to the flow run's name once it is known: "articles raw -> out (6 files)"."""
+    ctx = FlowRunContext.get()
+    if ctx is None or ctx.flow_run is None:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(ctx.flow_run.id, name=f"{ctx.flow_run.name} ({n_files} files)")
+    except Exception as exc:  # a cosmetic detail must never fail the run
+        logger.warning("could not add the file count to the run name: %s", exc)
 
 
 def _opaque(value):

@@ -215,6 +215,7 @@ def test_cli_run_prints_summary_and_is_recorded_with_artifacts(prefect_server, t
         assert runs, "the CLI's flow run is not in the API"
         run = runs[0]
         assert run.state.is_completed()
+        assert run.name == f"articles dump -> out ({len(SAMPLE_FILES)} files)"
         artifacts = client.read_artifacts()
         keys = {a.key for a in artifacts if a.flow_run_id == run.id}
         assert {"run-report", "articles-by-language"} <= keys
