@@ -17,6 +17,8 @@ summary reconciles the three against the number of files found.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 import uuid
@@ -48,7 +50,7 @@ from tasks.store import (
     staging_dir,
     store_batch,
 )
-from tasks.translate import missing_model_hint, translate_batch
+from tasks.translate import list_packages, missing_model_hint, translate_batch
 
 STAGES = ("ingest", "clean", "language", "translate", "store")
 
@@ -151,6 +153,14 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     paths = discover_files(raw_dir)
     _name_run(len(paths), logger)
     scan_batches = plan(paths, settings)
+    fingerprint = config_fingerprint(settings)
+    if not full and previous_fingerprint(out_dir) not in (None, fingerprint):
+        logger.warning(
+            "settings, pipeline version or translation models changed since the dataset in %s "
+            "was written: re-processing every file",
+            out_dir,
+        )
+        full = True
     previous = {} if full else previous_index(out_dir)
     rejected_before = {} if full else previous_clean_rejects(out_dir)
     logger.info(
@@ -287,6 +297,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         quarantine_counts["clean:no_content"] += carried_rejects
     summary = _summary(
         settings,
+        fingerprint=fingerprint,
         n_files=len(paths),
         n_batches=len(batches),
         duplicates=len(duplicates),
@@ -307,6 +318,39 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     _artifacts(summary)
     logger.info("%s", summary["accounting"])
     return summary
+
+
+def config_fingerprint(settings: Settings) -> str:
+    """What decides an article's row besides its file: pipeline version, the settings that
+    change outputs, and the installed translation models. A re-run with another fingerprint
+    re-processes every file instead of keeping rows made under the old one."""
+    parts = {
+        "version": settings.pipeline_version,
+        "expected_languages": list(settings.expected_languages),
+        "lang_seed": settings.lang_seed,
+        "repeated": [settings.repeated_line_min_docs, settings.repeated_line_min_share],
+        "max_file_bytes": settings.max_file_bytes,
+        "translate": settings.translate,
+    }
+    if settings.translate:
+        parts["translation"] = [
+            settings.target_language,
+            settings.beam_size,
+            settings.compute_type,
+            sorted(p.model_id for p in list_packages(settings.argos_packages_dir)),
+        ]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def previous_fingerprint(out_dir: Path) -> str | None:
+    """The fingerprint recorded by the last run in ``out_dir`` ("" when it has none)."""
+    summary = Path(out_dir) / "run_summary.json"
+    if not summary.is_file():
+        return None
+    try:
+        return str(json.loads(summary.read_text()).get("config_fingerprint", ""))
+    except (OSError, ValueError):
+        return ""
 
 
 def _name_run(n_files: int, logger) -> None:
@@ -341,6 +385,7 @@ def _results(futures) -> list[StageResult]:
 def _summary(
     settings: Settings,
     *,
+    fingerprint: str,
     n_files: int,
     n_batches: int,
     duplicates: int,
@@ -406,6 +451,7 @@ def _summary(
         "seconds": round(seconds, 3),
         "articles_per_second": round(articles / seconds, 1) if seconds > 0 else None,
         "pipeline_version": settings.pipeline_version,
+        "config_fingerprint": fingerprint,
     }
 
 

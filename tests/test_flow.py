@@ -228,24 +228,29 @@ def test_cli_fails_clearly_on_a_missing_directory(tmp_path):
 
 
 def test_models_cli_then_flow_translates_and_caches(prefect_api, isolated, capsys):
-    """A tiny real Argos package installed with `articles models install` is used by the flow;
-    a second run over changed files answers from the translation cache."""
+    """A tiny real Argos package installed with `articles models install` is used by the flow
+    (installing it makes the next incremental run re-process the files); a re-run answers from
+    the translation cache."""
     from flows.cli import main
     from flows.process_articles import process_articles
     from tests.argos_builder import build_package
-
-    package = build_package(isolated / "built", "az", "en", version="1.5")
-    assert main(["models", "install", str(package)]) == 0
-    assert main(["models", "list"]) == 0
-    assert "az_en" in capsys.readouterr().out
 
     raw = isolated / "raw"
     raw.mkdir()
     for name in ("002_trend_az_energetika.txt", "004_report_az_en_mixed.txt"):
         shutil.copy(RAW / name, raw / name)
     out = isolated / "out"
-    first = process_articles(raw_dir=str(raw), out_dir=str(out))
-    assert first["balanced"]
+    before = process_articles(raw_dir=str(raw), out_dir=str(out))
+    assert before["translation_status"].get("translated", 0) == 0
+    assert "az" in before["missing_models"]
+
+    package = build_package(isolated / "built", "az", "en", version="1.5")
+    assert main(["models", "install", str(package)]) == 0
+    assert main(["models", "list"]) == 0
+    assert "az_en" in capsys.readouterr().out
+
+    first = process_articles(raw_dir=str(raw), out_dir=str(out))  # not --full: models changed
+    assert first["balanced"] and first["unchanged"] == 0
     assert first["translation_status"].get("translated", 0) > 0
     assert "az" not in first["missing_models"]
     df = pl.read_parquet(out / "articles" / "*.parquet")
