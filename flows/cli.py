@@ -72,6 +72,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 out_dir=str(args.out),
                 translate=False if args.no_translate else None,
                 batch_size=args.batch_size,
+                processes=args.processes,
                 full=args.full,
                 prune=args.prune,
             )
@@ -221,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--prune", action="store_true", help="drop rows of files no longer in the input"
     )
     run.add_argument("--batch-size", type=int, default=None, help="articles per task")
+    run.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="worker processes for the batch work (default: one per core; 1: none)",
+    )
     run.add_argument("--workers", type=int, default=None, help="local Dask cluster of N processes")
     run.add_argument(
         "--dask-address", default=None, help="existing Dask scheduler, tcp://host:8786"

@@ -2,14 +2,17 @@
 
 The flow only composes the batch tasks of ``tasks/*``. It works in two passes over the input:
 
-1. scan: every batch is ingested and its lines counted per site (for repeated-line detection);
-   only content keys and counts are kept, so memory does not grow with the corpus.
-2. process: batches go through ingest (again, from the page cache) -> clean -> language ->
-   translate -> store in waves of ``settings.concurrency`` batches.
+1. scan (task ``scan-batch``): every batch is read and hashed and the keys of its lines are
+   counted per site (for repeated-line detection); only content keys and lossy line counts are
+   kept, so memory does not grow with the corpus.
+2. process (task ``process-batch``): each batch goes through ingest (again, from the page
+   cache) -> clean -> language -> translate -> store, and only a report comes back.
 
-Batches are handed to thread-pool tasks wrapped in ``quote()`` (``_opaque``): otherwise Prefect walks every nested
-object of every argument looking for futures (measured: 0.7 s per task for 500 articles,
-0.02 s quoted).
+The batch tasks run on the thread runner and hand their batch to one of ``Settings.processes``
+worker processes (``tasks.workers``): the stages are CPU-bound Python, so this is what uses
+more than one core. At most two batches per worker are in flight. Arguments are wrapped in
+``quote()`` (``_opaque``): otherwise Prefect walks every nested object of every argument
+looking for futures (measured: 0.7 s per task for 500 articles, 0.02 s quoted).
 
 Every discovered file ends as an article row, a duplicate row or a quarantine row; the run
 summary reconciles the three against the number of files found.
@@ -17,13 +20,14 @@ summary reconciles the three against the number of files found.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,11 +40,11 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from tasks.clean import LineCounts, clean_batch, count_lines_batch, merge_line_counts
+from tasks.batch import PROCESS_STAGES, process_batch, repeated_only, scan_batch
+from tasks.clean import LineCounts
 from tasks.config import Settings
-from tasks.ingest import Discovered, discover, fingerprint_batch, ingest_batch
-from tasks.language import language_batch
-from tasks.records import KEY_CHARS, Fingerprint, Quarantined, StageResult, StageStats
+from tasks.ingest import Discovered, discover
+from tasks.records import StageStats
 from tasks.store import (
     carry_over,
     commit_staging,
@@ -48,11 +52,11 @@ from tasks.store import (
     previous_index,
     recover,
     staging_dir,
-    store_batch,
 )
-from tasks.translate import list_packages, missing_model_hint, translate_batch
+from tasks.translate import list_packages, missing_model_hint
+from tasks.workers import resolve_processes, worker_pool
 
-STAGES = ("ingest", "clean", "language", "translate", "store")
+STAGES = PROCESS_STAGES
 
 ProgressListener = Callable[[str, int, int], None]
 _progress_listener: ProgressListener | None = None
@@ -69,21 +73,37 @@ def _progress(phase: str, done: int, total: int) -> None:
         _progress_listener(phase, done, total)
 
 
-def plan(paths: list[Discovered], settings: Settings) -> list[list[Discovered]]:
-    """Split the files into batches: ``batch_size`` each, more per batch past ``max_batches``."""
+def plan(paths: list[Discovered], settings: Settings, processes: int = 1) -> list[list[Discovered]]:
+    """Split the files into batches of ``batch_size`` (more per batch past ``max_batches``).
+
+    A small corpus is cut into at least two batches per worker process (of at least
+    ``MIN_BATCH`` files), so every process has work.
+    """
     if not paths:
         return []
-    size = max(settings.batch_size, math.ceil(len(paths) / settings.max_batches))
+    size = min(settings.batch_size, max(MIN_BATCH, math.ceil(len(paths) / (2 * processes))))
+    size = max(size, math.ceil(len(paths) / settings.max_batches))
     return [paths[i : i + size] for i in range(0, len(paths), size)]
+
+
+MIN_BATCH = 100  # files; below this a batch costs more in task overhead than it saves
+
+
+def _processes(settings: Settings, n_files: int) -> int:
+    """Worker processes for this run: ``settings.processes`` (0: one per core), but none for a
+    corpus that fits one batch (starting workers costs ~1-2 s) or off the thread runner (a
+    Dask worker is already a process of its own)."""
+    ctx = FlowRunContext.get()
+    if ctx is not None and not isinstance(ctx.task_runner, ThreadPoolTaskRunner):
+        return 1
+    if n_files <= MIN_BATCH:
+        return 1
+    return resolve_processes(settings.processes)
 
 
 @task(name="discover-files", cache_policy=NO_CACHE)
 def discover_files(raw_dir: Path) -> list[Discovered]:
     return discover(raw_dir)
-
-
-def _waves(items: list, width: int) -> list[list]:
-    return [items[i : i + width] for i in range(0, len(items), width)]
 
 
 def _run_name() -> str:
@@ -108,6 +128,7 @@ def process_articles(
     batch_size: int | None = None,
     full: bool = False,
     prune: bool = False,
+    processes: int | None = None,
 ) -> dict[str, Any]:
     """Process the raw files under ``raw_dir`` into the Parquet dataset under ``out_dir``.
 
@@ -122,24 +143,35 @@ def process_articles(
         out_dir=Path(out_dir).resolve(),
         translate=translate,
         batch_size=batch_size,
+        processes=processes,
     )
     return run_pipeline(settings, full=full, prune=prune)
 
 
 class _LineCounter:
-    """Merges the per-batch line counts of the clean stage as their futures complete."""
+    """Counts, per site, the documents holding each line key, as scan reports come in.
+
+    Lossy counting (``LineCounts.prune``) keeps memory flat on large corpora.
+    """
 
     def __init__(self, epsilon: float) -> None:
-        self.counts = None
+        self.counts = LineCounts()
         self.epsilon = epsilon
         self.pruned = 0
+        self._since_prune = 0
 
-    def add(self, counts) -> None:
-        if self.counts is None:
-            self.counts = merge_line_counts(LineCounts(), counts)  # a copy we may modify
-        else:
-            self.counts.update(counts)
-        self.pruned += self.counts.prune(self.epsilon)
+    def add_doc(self, site: str, keys: tuple[int, ...]) -> None:
+        self.counts.docs[site] += 1
+        lines = self.counts.lines.get(site)
+        if lines is None:
+            lines = self.counts.lines[site] = Counter()
+        lines.update(keys)
+        self._since_prune += 1
+
+    def end_batch(self) -> None:
+        if self._since_prune:
+            self.pruned += self.counts.prune(self.epsilon)
+            self._since_prune = 0
 
 
 def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False) -> dict[str, Any]:
@@ -152,7 +184,8 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         logger.warning("recovered from an interrupted run: %s", action)
     paths = discover_files(raw_dir)
     _name_run(len(paths), logger)
-    scan_batches = plan(paths, settings)
+    processes = _processes(settings, len(paths))
+    scan_batches = plan(paths, settings, processes)
     fingerprint = config_fingerprint(settings)
     if not full and previous_fingerprint(out_dir) not in (None, fingerprint):
         logger.warning(
@@ -164,129 +197,138 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     previous = {} if full else previous_index(out_dir)
     rejected_before = {} if full else previous_clean_rejects(out_dir)
     logger.info(
-        "%d files in %d batches under %s; %d articles already in %s",
+        "%d files in %d batches under %s; %d articles already in %s; %d worker process(es)",
         len(paths),
         len(scan_batches),
         raw_dir,
         len(previous),
         out_dir,
+        processes,
     )
-    width = max(1, settings.concurrency)
+    # translation threads are shared out among the worker processes
+    work_settings = settings
+    if processes > 1:
+        work_settings = dataclasses.replace(
+            settings, inter_threads=max(1, settings.inter_threads // processes)
+        )
+    with worker_pool(processes, settings.lang_seed) as pool:
+        # ---- pass 1: read and hash every file: duplicates, unchanged files, line counts
+        first_by_key: dict[str, str] = {}
+        duplicates: dict[str, str] = {}
+        readable: set[str] = set()  # files the scan could read
+        unchanged: set[str] = set()  # same bytes as their row in the existing dataset
+        unchanged_rejects: set[str] = set()  # same bytes as when the clean stage set them aside
+        # lossy counting keeps memory flat: lines rarer than 1/30 of the boilerplate share go
+        lines = _LineCounter(epsilon=settings.repeated_line_min_share / 30)
+        count_now = not previous  # nothing to reuse: count lines in this same pass
+        scan_seconds = 0.0
 
-    # ---- pass 1: read and hash every file: duplicates, unchanged files, line counts
-    first_by_key: dict[str, str] = {}
-    duplicates: dict[str, str] = {}
-    readable: set[str] = set()  # files the scan could read
-    unchanged: set[str] = set()  # same bytes as their row in the existing dataset
-    unchanged_rejects: set[str] = set()  # same bytes as when the clean stage set them aside
-    # lossy counting keeps memory flat: lines rarer than 1/30 of the boilerplate share go
-    lines = _LineCounter(epsilon=settings.repeated_line_min_share / 30)
-    count_now = not previous  # nothing to reuse: count lines in this same pass
-    scan_seconds = 0.0
-    done = 0
-    for wave in _waves(scan_batches, width):
-        counted = []
-        if count_now:  # first run: read everything, count lines of unique files
-            scanned = _results(ingest_batch.submit(_opaque(b), raw_dir, settings) for b in wave)
-        else:  # re-run: unchanged files are only hashed, not decoded
-            scanned = _results(
-                fingerprint_batch.submit(_opaque(b), raw_dir, settings, _opaque(previous))
-                for b in wave
+        def submit_scan(batch: list[Discovered]):
+            known = None
+            if not count_now:  # re-run: unchanged files are only hashed, not decoded
+                known = {d.rel_path: previous[d.rel_path] for d in batch if d.rel_path in previous}
+            # hashing unchanged files is I/O and hashlib (which releases the GIL): no workers
+            return scan_batch.submit(
+                _opaque(batch),
+                raw_dir,
+                settings,
+                _opaque(known),
+                count_now,
+                None,
+                pool if count_now else None,
             )
-        for result in scanned:
+
+        for done, result in enumerate(_stream(submit_scan, scan_batches, processes), 1):
             scan_seconds += result.stats.seconds
-            unique = []
-            for doc in sorted(result.items, key=lambda d: d.source_path):
-                path, sha = doc.source_path, doc.source_sha256
+            for doc in sorted(result.items, key=lambda d: d.path):
+                path, sha = doc.path, doc.sha
                 readable.add(path)
-                key = doc.key if isinstance(doc, Fingerprint) else doc.content_key[:KEY_CHARS]
-                first = first_by_key.setdefault(key, path)
+                first = first_by_key.setdefault(doc.key, path)
                 if first != path:  # paths come in order: the first one seen is final
                     duplicates[path] = first
                     continue
-                unique.append(doc)
+                if doc.line_keys is not None:
+                    lines.add_doc(doc.site, doc.line_keys)
                 if path in previous and previous[path][0] == sha:
                     unchanged.add(path)
                 elif rejected_before.get(path) == sha:
                     unchanged_rejects.add(path)
-            if count_now:
-                counted.append(count_lines_batch.submit(_opaque(unique)))
-        for fut in counted:
-            lines.add(fut.result())
-        done += len(wave)
-        _progress("scan", done, len(scan_batches))
-    todo = [d for d in paths if d.rel_path not in unchanged and d.rel_path not in unchanged_rejects]
-    found = {d.rel_path for d in paths}
-    deleted = sorted(set(previous) - found)
-    logger.info(
-        "scan: %d duplicates, %d unchanged, %d to process, %d gone from the input",
-        len(duplicates),
-        len(unchanged),
-        len(todo),
-        len(deleted),
-    )
-
-    # Files to clean now (readable, not duplicates): only they need the corpus' line counts.
-    to_clean = [d for d in todo if d.rel_path in readable and d.rel_path not in duplicates]
-    if to_clean and not count_now:
-        # Line counts over every unique file (unchanged ones too), so the files processed now
-        # are cleaned exactly as in a full run.
-        done = 0
-        for wave in _waves(scan_batches, width):
-            ingested = _results(
-                ingest_batch.submit(_opaque(b), raw_dir, settings, _opaque(duplicates))
-                for b in wave
-            )
-            for fut in [count_lines_batch.submit(_opaque(r.items)) for r in ingested]:
-                lines.add(fut.result())
-            done += len(wave)
-            _progress("count", done, len(scan_batches))
-
-    # ---- pass 2: process and store what changed, wave by wave
-    batches = plan(todo, settings)
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    staging = staging_dir(out_dir, run_id)
-    totals = {stage: StageStats(stage) for stage in STAGES}
-    quarantine_counts: Counter[str] = Counter()
-    written = Counter()
-    per_language: dict[str, Counter[str]] = {}
-    done = 0
-    for wave_no, wave in enumerate(_waves(batches, width)):
-        ingested = _results(
-            ingest_batch.submit(_opaque(b), raw_dir, settings, _opaque(duplicates)) for b in wave
+            lines.end_batch()
+            _progress("scan", done, len(scan_batches))
+        todo = [
+            d for d in paths if d.rel_path not in unchanged and d.rel_path not in unchanged_rejects
+        ]
+        found = {d.rel_path for d in paths}
+        deleted = sorted(set(previous) - found)
+        logger.info(
+            "scan: %d duplicates, %d unchanged, %d to process, %d gone from the input",
+            len(duplicates),
+            len(unchanged),
+            len(todo),
+            len(deleted),
         )
-        cleaned = _results(
-            clean_batch.submit(_opaque(r.items), _opaque(lines.counts), settings) for r in ingested
-        )
-        languaged = _results(language_batch.submit(_opaque(r.items), settings) for r in cleaned)
-        translated = _results(translate_batch.submit(_opaque(r.items), settings) for r in languaged)
-        stored = []
-        for i, results in enumerate(zip(ingested, cleaned, languaged, translated, strict=True)):
-            rejected: list[Quarantined] = []
-            for stage, res in zip(STAGES, results, strict=False):
-                totals[stage].merge(res.stats)
-                rejected.extend(res.quarantined)
-            for q in rejected:
-                quarantine_counts[f"{q.stage}:{q.error_class}"] += 1
-            articles = results[-1].items
-            for a in articles:
-                lang_counts = per_language.setdefault(a.language or "und", Counter())
-                lang_counts["articles"] += 1
-                for frag in a.fragments:
-                    frag_counts = per_language.setdefault(frag.lang, Counter())
-                    frag_counts["fragments"] += 1
-                    frag_counts[f"status:{frag.translation_status}"] += 1
-            part = wave_no * width + i
-            stored.append(
-                store_batch.submit(
-                    _opaque(articles), _opaque(rejected), staging, part, settings.pipeline_version
+
+        # Files to clean now (readable, not duplicates): only they need the corpus' line counts.
+        to_clean = [d for d in todo if d.rel_path in readable and d.rel_path not in duplicates]
+        if to_clean and not count_now:
+            # Line counts over every unique file (unchanged ones too), so the files processed
+            # now are cleaned exactly as in a full run.
+            seen: set[str] = set()
+
+            def submit_count(batch: list[Discovered]):
+                dups = {
+                    d.rel_path: duplicates[d.rel_path] for d in batch if d.rel_path in duplicates
+                }
+                return scan_batch.submit(
+                    _opaque(batch), raw_dir, settings, None, True, _opaque(dups), pool
                 )
+
+            for done, result in enumerate(_stream(submit_count, scan_batches, processes), 1):
+                for doc in result.items:
+                    if doc.line_keys is not None and doc.key not in seen:
+                        seen.add(doc.key)
+                        lines.add_doc(doc.site, doc.line_keys)
+                lines.end_batch()
+                _progress("count", done, len(scan_batches))
+        repeated = repeated_only(lines.counts, settings)
+        del lines, first_by_key
+
+        # ---- pass 2: process and store what changed, batch by batch in the worker processes
+        batches = plan(todo, settings, processes)
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        staging = staging_dir(out_dir, run_id)
+        totals = {stage: StageStats(stage) for stage in STAGES}
+        quarantine_counts: Counter[str] = Counter()
+        written: Counter[str] = Counter()
+        per_language: dict[str, Counter[str]] = {}
+
+        # a few files to clean (an incremental run) are done sooner than workers start
+        work_pool = pool if len(to_clean) > MIN_BATCH else None
+
+        def submit_process(item: tuple[int, list[Discovered]]):
+            part, batch = item
+            dups = {d.rel_path: duplicates[d.rel_path] for d in batch if d.rel_path in duplicates}
+            return process_batch.submit(
+                _opaque(batch),
+                raw_dir,
+                work_settings,
+                _opaque(dups),
+                _opaque(repeated),
+                staging,
+                part,
+                work_pool,
             )
-        for fut in stored:
-            written.update(fut.result())
-        done += len(wave)
-        _progress("process", done, len(batches))
-        del ingested, cleaned, languaged, translated, stored
+
+        for done, report in enumerate(
+            _stream(submit_process, list(enumerate(batches)), processes), 1
+        ):
+            for stage, stats in report.stats.items():
+                totals[stage].merge(stats)
+            quarantine_counts.update(report.quarantine_counts)
+            written.update(report.written)
+            for lang, counts in report.per_language.items():
+                per_language.setdefault(lang, Counter()).update(counts)
+            _progress("process", done, len(batches))
 
     drop = {d.rel_path for d in todo} | (set(deleted) if prune else set())
     carried = carry_over(out_dir, staging, drop)
@@ -300,6 +342,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         fingerprint=fingerprint,
         n_files=len(paths),
         n_batches=len(batches),
+        processes=processes,
         duplicates=len(duplicates),
         unchanged=len(unchanged),
         kept_deleted=0 if prune else len(deleted),
@@ -377,9 +420,25 @@ def _opaque(value):
     return value
 
 
-def _results(futures) -> list[StageResult]:
-    """Wait for a wave's batches of one stage (they run concurrently) and return their results."""
-    return [f.result() for f in list(futures)]
+def _stream(submit: Callable[[Any], Any], items: list, processes: int) -> Iterator[Any]:
+    """Submit a task per item and yield the results in order, with a bounded number in flight
+    (two per worker process: one running, one queued), so memory does not grow with the run."""
+    window = max(2, 2 * processes)
+    pending: deque = deque()
+    it = iter(items)
+    for item in it:
+        pending.append(submit(item))
+        if len(pending) >= window:
+            break
+    while pending:
+        result = pending.popleft().result()
+        nxt = next(it, _END)
+        if nxt is not _END:
+            pending.append(submit(nxt))
+        yield result
+
+
+_END = object()
 
 
 def _summary(
@@ -388,6 +447,7 @@ def _summary(
     fingerprint: str,
     n_files: int,
     n_batches: int,
+    processes: int,
     duplicates: int,
     unchanged: int,
     kept_deleted: int,
@@ -422,6 +482,7 @@ def _summary(
         "out_dir": str(settings.out_dir),
         "files_found": n_files,
         "batches": n_batches,
+        "processes": processes,
         "articles_written": articles,
         "unchanged": unchanged,
         "duplicates": dup_rows,

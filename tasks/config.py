@@ -35,12 +35,13 @@ class Settings:
     out_dir: Path = Path("processed")
     max_file_bytes: int = 20 * 1024 * 1024  # larger files are quarantined (too_large)
     # --- batching: a task handles a batch; the run creates at most ~max_batches batches
-    # 1,000 files per batch up to 100k files (~700 task runs), larger batches beyond: memory in
-    # flight grows with the batch (measured on 10k files: 100/batch 299 MB, 1,667/batch 460 MB
-    # peak RSS), so a fixed size keeps a 100k run as lean as a 10k one.
+    # 1,000 files per batch up to 100k files (two task runs per batch: scan and process),
+    # larger batches beyond: memory in flight grows with the batch, so a fixed size keeps a
+    # 100k run as lean as a 10k one.
     batch_size: int = 1000
     max_batches: int = 100
-    concurrency: int = 2  # batches in flight at once (threads of the task runner)
+    # worker processes for the batch work (the stages are CPU-bound Python): 0 = one per core
+    processes: int = 0
     # --- cleaning
     repeated_line_min_docs: int = 3  # a line must appear in at least this many docs of a site
     repeated_line_min_share: float = 0.3  # ...and in at least this share of the site's docs
