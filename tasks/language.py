@@ -128,12 +128,15 @@ _KK_MIN_WORD_SHARE = 0.1  # share of Cyrillic words holding a Kazakh-only letter
 _RU_ONLY = frozenset("ыэъёЫЭЪЁ")  # Russian letters Ukrainian does not have
 _UK_LATIN_I = re.compile(r"[а-яіїєґ][iI]|[iI][а-яіїєґ]")  # Latin i typed for Ukrainian і
 _UK_LETTER_SHARE = 0.1  # share of Cyrillic words with і ї є ґ that makes a text Ukrainian
-_SCHWA = frozenset("əƏ")
 _AZ_MIN_COUNT = 2  # n-grams of the az corpus seen fewer times are noise
 _AZ_BACKOFF = 0.4  # weight of the Turkish profile in the az profile (see build_az_profile)
 _AZ_SCHWA_SHARE = 0.1  # share of Latin words with ə that makes a text Azerbaijani (or 2 words)
 _AZ_TIE_MAX_WORDS = 4  # a longer text without ə or az/tr markers stays plain langdetect's "tr"
 _AZ_TR_PRIOR_OTHER = 0.01  # prior weight of a non-admissible language in single-candidate scores
+
+_KK_LETTER = re.compile("[" + "".join(sorted(_KK_LETTERS)) + "]")
+_UK_LETTER = re.compile("[" + "".join(sorted(_EVIDENCE_LETTERS["uk"])) + "]")
+_RU_ONLY_LETTER = re.compile("[" + "".join(sorted(_RU_ONLY)) + "]")
 
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+", re.IGNORECASE)
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
@@ -154,24 +157,59 @@ def _script_of(ch: str) -> str | None:
     return _SCRIPT_ALIASES.get(head, head)
 
 
+def _script_class(script: str, below: int = 0x2000) -> str:
+    """A regex character class of the word characters (``_WORD_RE``) below ``below`` whose
+    script (``_script_of``) is ``script``: computed, not typed, so it agrees with it exactly."""
+    word_char = re.compile(r"[^\W\d_]")
+    chars = [chr(c) for c in range(below) if word_char.fullmatch(chr(c))]
+    return "[" + "".join(re.escape(ch) for ch in chars if _script_of(ch) == script) + "]"
+
+
+_LATIN_CLASS = _script_class("LATIN")
+_CYRILLIC_CLASS = _script_class("CYRILLIC")
+_ALL_LATIN = re.compile(_LATIN_CLASS + "+")
+_ALL_CYRILLIC = re.compile(_CYRILLIC_CLASS + "+")
+_ALL_LATIN_OR_CYRILLIC = re.compile(f"(?:{_LATIN_CLASS}|{_CYRILLIC_CLASS})+")
+_CYRILLIC_CHAR = re.compile(_CYRILLIC_CLASS)
+
+
 @dataclass(slots=True)
 class _Signal:
     words: list[str]
     script: str | None  # dominant script of the letters
     letters: int
+    chars: str = ""  # the words, concatenated
 
 
 def _signal(text: str) -> _Signal:
     stripped = _URL_RE.sub(" ", text) if ("@" in text or "www" in text or "//" in text) else text
     words = _WORD_RE.findall(stripped)
+    chars = "".join(words)
+    # Fast paths for letters of Latin and Cyrillic only (every such character is a letter):
+    # the script with more letters; a tie goes to the script seen first, as in the general
+    # count below (Counter.most_common keeps first-seen order among equals).
+    if not chars:
+        return _Signal(words, None, 0, chars)
+    if chars.isascii() or _ALL_LATIN.fullmatch(chars):
+        return _Signal(words, "LATIN", len(chars), chars)
+    if _ALL_CYRILLIC.fullmatch(chars):
+        return _Signal(words, "CYRILLIC", len(chars), chars)
+    if _ALL_LATIN_OR_CYRILLIC.fullmatch(chars):
+        cyrillic = len(_CYRILLIC_CHAR.findall(chars))
+        latin = len(chars) - cyrillic
+        if cyrillic != latin:
+            script = "CYRILLIC" if cyrillic > latin else "LATIN"
+        else:
+            script = _script_of(chars[0])
+        return _Signal(words, script, len(chars), chars)
     counts: Counter[str] = Counter()
     # count characters at C speed, then name the script of each distinct one (cached)
-    for ch, n in Counter("".join(words)).items():
+    for ch, n in Counter(chars).items():
         script = _script_of(ch)
         if script is not None:
             counts[script] += n
     script = counts.most_common(1)[0][0] if counts else None
-    return _Signal(words=words, script=script, letters=sum(counts.values()))
+    return _Signal(words, script, sum(counts.values()), chars)
 
 
 def _no_signal(sig: _Signal) -> bool:
@@ -184,35 +222,51 @@ def _no_signal(sig: _Signal) -> bool:
 
 
 def _kk_share(sig: _Signal) -> float:
+    if not _KK_LETTER.search(sig.chars):
+        return 0.0
     cyr = [w for w in sig.words if _script_of(w[0]) == "CYRILLIC"]
     if not cyr:
         return 0.0
     return sum(1 for w in cyr if _KK_LETTERS.intersection(w)) / len(cyr)
 
 
-def _candidates(sig: _Signal, expected: Sequence[str]) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=256)
+def _script_candidates(
+    script: str, expected: tuple[str, ...]
+) -> tuple[tuple[str, ...], frozenset[str] | None]:
+    """(sorted expected languages of the script, the same as a set), or -- when no expected
+    language writes the script -- (all languages of the script, None)."""
+    of_script = frozenset(lang for lang in expected if _LANG_SCRIPT.get(lang) == script)
+    if not of_script:
+        return tuple(sorted(lang for lang in _SCRIPT_LANGS.get(script, ()) if lang != "kk")), None
+    return tuple(sorted(of_script)), of_script
+
+
+def _uk_evidence(sig: _Signal) -> bool:
+    """Some word holds a Ukrainian letter (і ї є ґ) or a Latin i typed for і."""
+    return bool(_UK_LETTER.search(sig.chars) or _UK_LATIN_I.search(" ".join(sig.words)))
+
+
+def _candidates(sig: _Signal, expected: tuple[str, ...]) -> tuple[str, ...]:
     """The admissible languages for a text: the expected ones of its script, the languages whose
     letters it holds, or -- when no expected language writes its script -- all of that script."""
     script = sig.script
     assert script is not None
-    of_script = [lang for lang in expected if _LANG_SCRIPT.get(lang) == script]
-    if not of_script:
-        return tuple(sorted(lang for lang in _SCRIPT_LANGS.get(script, ()) if lang != "kk"))
-    joined = " ".join(sig.words)
-    extra = {
-        lang
-        for lang, letters in _EVIDENCE_LETTERS.items()
-        if _LANG_SCRIPT[lang] == script and letters.intersection(joined)
-    }
-    # Ukrainian letters (also a Latin i typed for і) admit uk; so does a text in the letters
-    # both alphabets share, when it lacks the Russian-only ы э ъ ё.
+    base, of_script = _script_candidates(script, expected)
+    if of_script is None:
+        return base
+    # letters only some languages of the script write admit them (az: ə; uk: і ї є ґ, also a
+    # Latin i typed for і); so does, for uk, a text in the letters both alphabets share, when
+    # it lacks the Russian-only ы э ъ ё.
+    if script == "LATIN" and "az" not in of_script and ("ə" in sig.chars or "Ə" in sig.chars):
+        return tuple(sorted(of_script | {"az"}))
     if (
         script == "CYRILLIC"
         and "uk" not in of_script
-        and (_UK_LATIN_I.search(joined) or not _RU_ONLY.intersection(joined))
+        and (_uk_evidence(sig) or not _RU_ONLY_LETTER.search(sig.chars))
     ):
-        extra.add("uk")
-    return tuple(sorted(set(of_script) | extra))
+        return tuple(sorted(of_script | {"uk"}))
+    return base
 
 
 def _has_uk_letters(word: str) -> bool:
@@ -414,7 +468,8 @@ def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[
                 out[i] = ("kk", round(min(1.0, 0.5 + share), 6))
                 continue
         cands = _candidates(sig, expected)
-        if "uk" in cands and "uk" not in expected:
+        # (a word with Ukrainian letters needs some in the text: none, no count)
+        if "uk" in cands and "uk" not in expected and _uk_evidence(sig):
             n, share = _share(sig, _has_uk_letters)
             if n >= 2 or share >= _UK_LETTER_SHARE:
                 out[i] = ("uk", round(min(1.0, 0.5 + share), 6))
@@ -422,15 +477,16 @@ def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[
         if not cands:
             continue  # a script no profile covers (e.g. Georgian): we cannot name it
         if "az" in cands and ("ə" in text or "Ə" in text):
-            n, share = _share(sig, lambda w: bool(_SCHWA.intersection(w)))
-            lower = sum(1 for w in sig.words if w[0].islower() and _SCHWA.intersection(w))
-            if lower or n >= 2 or share >= _AZ_SCHWA_SHARE:
+            schwa = [w for w in sig.words if "ə" in w or "Ə" in w]
+            share = len(schwa) / len(sig.words)
+            if len(schwa) >= 2 or share >= _AZ_SCHWA_SHARE or any(w[0].islower() for w in schwa):
                 out[i] = ("az", round(min(1.0, 0.5 + share), 6))
                 continue
         todo.append((i, sig, cands))
 
     plain = engine.batch(engine.plain, [texts[i] for i, _, _ in todo])
     rerun: dict[tuple[str, ...], list[int]] = {}
+    signals: dict[int, _Signal] = {}  # of the texts re-run (no second analysis)
     for (i, sig, cands), probs in zip(todo, plain, strict=True):
         top = probs[0] if probs else None
         rival_of_az = "az" in cands and (top is None or top[0] == "tr" or top[0] not in cands)
@@ -457,6 +513,7 @@ def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[
         else:
             key = cands
         rerun.setdefault(key, []).append(i)
+        signals[i] = sig
 
     for key, idx in rerun.items():
         results = engine.batch(engine.restricted(key), [texts[i] for i in idx])
@@ -465,7 +522,7 @@ def detect_many(texts: Sequence[str], settings: Settings | None = None) -> list[
                 out[i] = (probs[0][0], float(probs[0][1]))
             if "az" in key and "tr" in key and out[i][0] in ("az", "tr"):
                 # the walk may pick az or tr; the spelling, where it speaks, decides
-                sig = _signal(texts[i])
+                sig = signals[i]
                 az, tr = az_tr_markers(sig.words)
                 if az != tr and (out[i][0] == "az") != (az > tr):
                     out[i] = ("az" if az > tr else "tr", _marker_score(abs(az - tr), sig))
@@ -515,15 +572,18 @@ _MIN_SENTENCE_LETTERS = 12  # a shorter sentence ("Yes.", "Bakı, 2024.") cannot
 _MIN_SENTENCE_SCORE = 0.8  # a sentence must be this sure to split its paragraph
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 def paragraphs(body: str) -> list[str]:
     """The body's paragraphs: text separated by blank lines, stripped, empty ones skipped."""
-    return [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+    return [p for p in (q.strip() for q in _PARAGRAPH_BREAK.split(body)) if p]
 
 
 @dataclass(slots=True)
 class _ParagraphPlan:
     text: str
-    sentences: list[str]
+    sentences: list[str]  # just [text] when the sentences are not detected (no sent_slots)
     para_slot: int  # index of the paragraph's own text in the detection batch
     sent_slots: list[int]  # indexes of its sentences (empty for a one-sentence paragraph)
 
@@ -539,10 +599,33 @@ def _shape(sentence: str) -> tuple[bool, bool]:
     Sentences in one language share it; an English sentence beside an Azerbaijani or Turkish
     quote (ə ş ç ğ ı ö ü), or a Latin sentence in a Cyrillic paragraph, do not.
     """
+    extended = _NON_ASCII_LATIN_RE.search(sentence) is not None
+    if not _CYRILLIC_RE.search(sentence):
+        return False, extended  # no Cyrillic: not mostly Cyrillic
+    if not extended and not _ASCII_LETTER_RE.search(sentence):
+        return True, False  # Cyrillic letters only
     cyrillic = len(_CYRILLIC_RE.findall(sentence))
     latin = len(_ASCII_LETTER_RE.findall(sentence))
-    extended = len(_NON_ASCII_LATIN_RE.findall(sentence))
-    return cyrillic > latin + extended, extended > 0
+    n_extended = len(_NON_ASCII_LATIN_RE.findall(sentence))
+    return cyrillic > latin + n_extended, extended
+
+
+def _shapes_differ(para: str) -> list[str] | None:
+    """The sentences of a paragraph when they do not all share one ``_shape``, else None.
+
+    A paragraph without Cyrillic or non-ASCII Latin letters has one shape, (False, False), in
+    every sentence: it is not split at all.
+    """
+    if para.isascii() or not (_CYRILLIC_RE.search(para) or _NON_ASCII_LATIN_RE.search(para)):
+        return None
+    sentences = split_sentences(para)
+    if len(sentences) < 2:
+        return None
+    first = _shape(sentences[0])
+    for sentence in sentences[1:]:
+        if _shape(sentence) != first:
+            return sentences
+    return None
 
 
 def _plan(body: str, batch: list[str]) -> list[_ParagraphPlan]:
@@ -555,14 +638,14 @@ def _plan(body: str, batch: list[str]) -> list[_ParagraphPlan]:
     """
     plans = []
     for para in paragraphs(body):
-        sentences = split_sentences(para) or [para]
         batch.append(para)
         slot = len(batch) - 1
-        sent_slots: list[int] = []
-        if len(sentences) > 1 and len({_shape(x) for x in sentences}) > 1:
-            for sentence in sentences:
-                batch.append(sentence)
-                sent_slots.append(len(batch) - 1)
+        sentences = _shapes_differ(para)
+        if sentences is None:  # one fragment: its sentences are not needed
+            plans.append(_ParagraphPlan(para, [para], slot, []))
+            continue
+        sent_slots = list(range(len(batch), len(batch) + len(sentences)))
+        batch.extend(sentences)
         plans.append(_ParagraphPlan(para, sentences, slot, sent_slots))
     return plans
 
