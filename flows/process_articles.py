@@ -223,7 +223,8 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         count_now = not previous  # nothing to reuse: count lines in this same pass
         scan_seconds = 0.0
 
-        def submit_scan(batch: list[Discovered]):
+        def submit_scan(item: tuple[int, list[Discovered]]):
+            index, batch = item
             known = None
             if not count_now:  # re-run: unchanged files are only hashed, not decoded
                 known = {d.rel_path: previous[d.rel_path] for d in batch if d.rel_path in previous}
@@ -236,9 +237,12 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 count_now,
                 None,
                 pool if count_now else None,
+                index,
             )
 
-        for done, result in enumerate(_stream(submit_scan, scan_batches, processes), 1):
+        for done, result in enumerate(
+            _stream(submit_scan, list(enumerate(scan_batches)), processes), 1
+        ):
             scan_seconds += result.stats.seconds
             for doc in sorted(result.items, key=lambda d: d.path):
                 path, sha = doc.path, doc.sha
@@ -275,15 +279,18 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
             # now are cleaned exactly as in a full run.
             seen: set[str] = set()
 
-            def submit_count(batch: list[Discovered]):
+            def submit_count(item: tuple[int, list[Discovered]]):
+                index, batch = item
                 dups = {
                     d.rel_path: duplicates[d.rel_path] for d in batch if d.rel_path in duplicates
                 }
                 return scan_batch.submit(
-                    _opaque(batch), raw_dir, settings, None, True, _opaque(dups), pool
+                    _opaque(batch), raw_dir, settings, None, True, _opaque(dups), pool, index
                 )
 
-            for done, result in enumerate(_stream(submit_count, scan_batches, processes), 1):
+            for done, result in enumerate(
+                _stream(submit_count, list(enumerate(scan_batches)), processes), 1
+            ):
                 for doc in result.items:
                     if doc.line_keys is not None and doc.key not in seen:
                         seen.add(doc.key)

@@ -183,13 +183,17 @@ def process_files(
 
 
 # --- Prefect wrappers ------------------------------------------------------------------------
-from prefect import task  # noqa: E402
+from prefect import get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from tasks.workers import run_in_worker  # noqa: E402
 
 
-@task(name="scan-batch", cache_policy=NO_CACHE, retries=0)
+def _stage_line(stats: StageStats) -> str:
+    return f"{stats.stage} {stats.records_in}->{stats.records_out} in {stats.seconds:.2f} s"
+
+
+@task(name="scan-batch", task_run_name="scan-batch-{index}", cache_policy=NO_CACHE, retries=0)
 def scan_batch(
     paths: list[Discovered],
     raw_dir: Path,
@@ -198,11 +202,14 @@ def scan_batch(
     count: bool = True,
     duplicates: dict[str, str] | None = None,
     pool: str | None = None,
+    index: int = 0,
 ) -> ScanReport:
-    return run_in_worker(pool, scan_files, paths, raw_dir, settings, known, count, duplicates)
+    report = run_in_worker(pool, scan_files, paths, raw_dir, settings, known, count, duplicates)
+    get_run_logger().info("%d files: %s", len(paths), _stage_line(report.stats))
+    return report
 
 
-@task(name="process-batch", cache_policy=NO_CACHE, retries=0)
+@task(name="process-batch", task_run_name="process-batch-{part}", cache_policy=NO_CACHE, retries=0)
 def process_batch(
     paths: list[Discovered],
     raw_dir: Path,
@@ -213,6 +220,13 @@ def process_batch(
     part: int,
     pool: str | None = None,
 ) -> BatchReport:
-    return run_in_worker(
+    report = run_in_worker(
         pool, process_files, paths, raw_dir, settings, duplicates, line_counts, staging, part
     )
+    get_run_logger().info(
+        "%d files: %s; quarantined %s",
+        len(paths),
+        ", ".join(_stage_line(s) for s in report.stats.values()),
+        dict(report.quarantine_counts) or "none",
+    )
+    return report
