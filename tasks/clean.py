@@ -112,6 +112,40 @@ def _key_hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
 
 
+# Per-process memos of pure per-line functions. Boilerplate lines (menus, bylines, footers, share
+# buttons) repeat across the pages of a site; long lines are prose and seldom do, so only short
+# ones are kept, and a full memo is emptied rather than grown.
+MEMO_MAX_CHARS = 200
+MEMO_MAX_ENTRIES = 1 << 16
+_LINE_KEYS: dict[str, str] = {}
+_KEY_HASHES: dict[str, int] = {}
+
+
+def _line_key(line: str) -> str:
+    """``norm_exact(line)``, "" for a blank line (memoised)."""
+    key = _LINE_KEYS.get(line)
+    if key is None:
+        # a blank line normalises to "" (whitespace only: NFKC keeps it whitespace)
+        key = norm_exact(line) if line and not line.isspace() else ""
+        if len(line) <= MEMO_MAX_CHARS:
+            if len(_LINE_KEYS) >= MEMO_MAX_ENTRIES:
+                _LINE_KEYS.clear()
+            _LINE_KEYS[line] = key
+    return key
+
+
+def _memo_key_hash(key: str) -> int:
+    """``_key_hash(key)`` (memoised)."""
+    h = _KEY_HASHES.get(key)
+    if h is None:
+        h = _key_hash(key)
+        if len(key) <= MEMO_MAX_CHARS:
+            if len(_KEY_HASHES) >= MEMO_MAX_ENTRIES:
+                _KEY_HASHES.clear()
+            _KEY_HASHES[key] = h
+    return h
+
+
 # --- site profiles ---------------------------------------------------------------------------
 
 
@@ -151,7 +185,7 @@ class DatetimeLine:
 
     def __call__(self, line: str) -> bool:
         t = line.strip()
-        if not t or len(t) > self.max_chars or not any(ch.isdigit() for ch in t):
+        if not t or len(t) > self.max_chars or not _has_digit(t):
             return False
         rest = norm(t)
         found = False
@@ -161,7 +195,19 @@ class DatetimeLine:
         if not found:
             return False
         rest = self.words.sub(" ", rest)
-        return not re.sub(r"[\W_]+", "", rest)
+        return _LETTER_OR_DIGIT.search(rest) is None  # nothing left but punctuation
+
+
+_DECIMAL = re.compile(r"\d")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def _has_digit(text: str) -> bool:
+    """``any(ch.isdigit() for ch in text)``."""
+    if _DECIMAL.search(text) is not None:  # \d: the decimal digits, all of them isdigit()
+        return True
+    # ASCII has no digit but 0-9; beyond it superscripts, circled digits, ... are isdigit()
+    return not text.isascii() and any(map(str.isdigit, text))
 
 
 def _datetime_line(month_alt: str, words: list[str]) -> DatetimeLine:
@@ -222,11 +268,24 @@ class RuleMatcher:
       ``match`` returns the first pattern (in rule order) that matches at position 0, which for an
       anchored pattern is the same as ``search``; ``lastgroup`` names its rule;
     * other patterns and builtins: tried one by one, only for rules before the best so far;
+    * anchored patterns that walk the line before they can fail (``^.{0,120}(?:all rights
+      reserved|...)``, ``^(?=.*telegram)``): out of the alternation, each tried alone only on the
+      lines holding its necessary literal pieces (``_pattern_requirements`` on ``line.lower()``);
     * ``max_chars``: the rules a line is too long for are left out (one alternation per set of
-      active rules, compiled on first use).
+      active rules, compiled on first use);
+    * the answer for a short line is memoised (boilerplate lines repeat across pages).
     """
 
-    __slots__ = ("rules", "_exact", "_anchored", "_other", "_limits", "_combined")
+    __slots__ = (
+        "rules",
+        "_exact",
+        "_anchored",
+        "_gated",
+        "_other",
+        "_limits",
+        "_combined",
+        "_memo",
+    )
 
     def __init__(self, rules: tuple[LineRule, ...]) -> None:
         self.rules = rules
@@ -236,6 +295,15 @@ class RuleMatcher:
                 self._exact[key] = self._exact.get(key, ()) + (i,)
         # (rule index, pattern) in rule order
         self._anchored = [(i, p) for i, r in enumerate(rules) for p in r.patterns if _anchored(p)]
+        # (rule index, pattern, necessary pieces of ``line.lower()``) of the anchored patterns
+        # that walk the line before they can fail (``^.{0,120}(?:all rights reserved|...)``,
+        # ``^(?=.*telegram)...``): left out of the alternation, tried alone on the lines holding
+        # a piece of each requirement (few lines do)
+        self._gated = [
+            (i, p, reqs)
+            for i, p in self._anchored
+            if _scans_line(p) and (reqs := _pattern_requirements(p))
+        ]
         self._other = [
             (i, p, r.builtin)
             for i, r in enumerate(rules)
@@ -243,11 +311,17 @@ class RuleMatcher:
         ]
         self._limits = sorted({r.max_chars for r in rules if r.max_chars is not None})
         self._combined: dict[int | None, re.Pattern[str] | None] = {}
+        self._memo: dict[tuple[str, str | None], int] = {}  # (line, key) -> index of the rule
 
     def _alternation(self, limit: int | None) -> re.Pattern[str] | None:
-        """The anchored patterns of the rules active for lines longer than ``limit``."""
+        """The anchored patterns (but the gated ones) of the rules active for lines longer than ``limit``."""
         if limit not in self._combined:
-            active = [(i, p) for i, p in self._anchored if self._active(self.rules[i], limit)]
+            gated = {id(p) for _, p, _ in self._gated}
+            active = [
+                (i, p)
+                for i, p in self._anchored
+                if id(p) not in gated and self._active(self.rules[i], limit)
+            ]
             if any(p.groups for _, p in active):  # group numbers would shift: one at a time
                 self._combined[limit] = _ONE_BY_ONE
             else:
@@ -266,6 +340,21 @@ class RuleMatcher:
 
     def first(self, line: str, key: str | None = None) -> LineRule | None:
         rules = self.rules
+        if len(line) > MEMO_MAX_CHARS:
+            best = self._first(line, key)
+        else:
+            memo = self._memo
+            best = memo.get((line, key))
+            if best is None:
+                best = self._first(line, key)
+                if len(memo) >= MEMO_MAX_ENTRIES:
+                    memo.clear()
+                memo[line, key] = best
+        return rules[best] if best < len(rules) else None
+
+    def _first(self, line: str, key: str | None) -> int:
+        """The index of the first rule removing ``line`` (``len(rules)``: none)."""
+        rules = self.rules
         limit = None
         if self._limits:
             n = len(line.strip())
@@ -279,17 +368,30 @@ class RuleMatcher:
                     best = i
                     break
         combined = self._alternation(limit)
-        if combined is _ONE_BY_ONE:
+        if combined is _ONE_BY_ONE:  # all anchored patterns, one at a time
             for i, p in self._anchored:
                 if i >= best:
                     break
                 if self._active(rules[i], limit) and p.search(line):
                     best = i
                     break
-        elif combined is not None:
-            m = combined.match(line)
-            if m is not None:
-                best = min(best, int(m.lastgroup[1:].partition("_")[0]))
+        else:
+            if combined is not None:
+                m = combined.match(line)
+                if m is not None:
+                    best = min(best, int(m.lastgroup[1:].partition("_")[0]))
+            if self._gated:
+                lowered = line.lower()
+                for i, p, reqs in self._gated:
+                    if i >= best:
+                        break
+                    if (
+                        _meets(reqs, lowered)
+                        and self._active(rules[i], limit)
+                        and p.match(line) is not None
+                    ):
+                        best = i
+                        break
         for i, p, builtin in self._other:
             if i >= best:
                 break
@@ -298,10 +400,31 @@ class RuleMatcher:
             if p.search(line) if p is not None else builtin(line):
                 best = i
                 break
-        return rules[best] if best < len(rules) else None
+        return best
 
 
 _ONE_BY_ONE = re.compile("(?!)")  # marker: the alternation could not be compiled
+
+
+def _scans_line(pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` (anchored) opens with ``.{m,n}``/``.*`` or a lookaround after ``^``.
+
+    Such a pattern walks the line (and backtracks) before it can fail, where one opening with a
+    literal or a class fails at the first character: only the former are worth a pre-check.
+    """
+    try:
+        items = _sre_parse(pattern.pattern, pattern.flags).data
+    except Exception:  # noqa: BLE001 - private parser API changed: no pre-check
+        return False
+    if len(items) < 2:
+        return False
+    op, av = items[1]
+    if op in (_sre_const.ASSERT, _sre_const.ASSERT_NOT):
+        return True
+    if op in (_sre_const.MAX_REPEAT, _sre_const.MIN_REPEAT, _sre_const.POSSESSIVE_REPEAT):
+        body = av[2].data
+        return len(body) == 1 and body[0][0] is _sre_const.ANY
+    return False
 
 
 # Characters whose case-insensitive regex match str.lower() does not capture: the extra
@@ -756,7 +879,7 @@ class LineCounts:
     def docs_with_key(self, site: str, key: str) -> int:
         """``docs_with`` for a line already normalised with ``norm_repeat``."""
         lines = self.lines.get(site)
-        return lines.get(_key_hash(key), 0) if lines else 0
+        return lines.get(_memo_key_hash(key), 0) if lines else 0
 
 
 def _site_key(profile: Profile) -> str:
@@ -764,15 +887,14 @@ def _site_key(profile: Profile) -> str:
 
 
 def _doc_line_hashes(text: str) -> set[int]:
+    lines = text.split("\n")
+    if m := HEADER_RE.match(lines[0]):
+        lines[0] = m.group(4) or ""
     hashes = set()
-    for i, line in enumerate(text.split("\n")):
-        if i == 0 and (m := HEADER_RE.match(line)):
-            line = m.group(4) or ""
-        if not line or line.isspace():
-            continue  # norm_repeat is empty
-        key = norm_repeat(line)
+    for line in lines:
+        key = _line_key(line)  # == norm_repeat(line), "" for a blank line
         if key:
-            hashes.add(_key_hash(key))
+            hashes.add(_memo_key_hash(key))
     return hashes
 
 
@@ -895,14 +1017,15 @@ class _Page:
     lines: list[str]
     rule: dict[int, str] = field(default_factory=dict)  # 0-based index -> removal rule
     keys: list[str] = field(default_factory=list)  # norm_exact of each line ("" when blank)
+    filled: list[bool] = field(default_factory=list)  # whether each line is not blank
 
     def __post_init__(self) -> None:
         if not self.keys:
-            # a blank line normalises to "" (whitespace only: NFKC keeps it whitespace)
-            self.keys = [norm_exact(x) if x and not x.isspace() else "" for x in self.lines]
+            self.keys = [_line_key(x) for x in self.lines]  # norm_exact, "" when blank
+        self.filled = [bool(x.strip()) for x in self.lines]
 
     def kept(self, i: int) -> bool:
-        return i not in self.rule and bool(self.lines[i].strip())
+        return self.filled[i] and i not in self.rule
 
 
 @dataclass(slots=True)
