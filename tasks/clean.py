@@ -385,13 +385,16 @@ class RuleMatcher:
                 for i, p, reqs in self._gated:
                     if i >= best:
                         break
-                    if (
-                        _meets(reqs, lowered)
-                        and self._active(rules[i], limit)
-                        and p.match(line) is not None
-                    ):
-                        best = i
-                        break
+                    for alts in reqs:  # _meets(reqs, lowered), inlined
+                        for piece in alts:
+                            if piece in lowered:
+                                break
+                        else:
+                            break  # a necessary piece is missing: ``p`` cannot match
+                    else:
+                        if self._active(rules[i], limit) and p.match(line) is not None:
+                            best = i
+                            break
         for i, p, builtin in self._other:
             if i >= best:
                 break
@@ -953,11 +956,14 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'»”’)\]]*$")
+
+
 def _is_prose(text: str) -> bool:
     t = text.strip()
     if len(t) >= 100 and _SENTENCE_END.search(t):
         return True
-    return len(t) >= 40 and len(_words(t)) >= 6 and bool(re.search(r"[.!?…][\"'»”’)\]]*$", t))
+    return len(t) >= 40 and len(_words(t)) >= 6 and _ENDS_SENTENCE.search(t) is not None
 
 
 def _is_title_like(text: str) -> bool:
@@ -967,7 +973,7 @@ def _is_title_like(text: str) -> bool:
         return False
     if t.endswith(".") and not t.endswith("..."):
         return False
-    letters = sum(ch.isalpha() for ch in t)
+    letters = sum(map(str.isalpha, t))
     return letters >= 0.6 * len(t.replace(" ", ""))
 
 
@@ -1410,7 +1416,7 @@ RELATED_TEASER_MAX_CHARS = 200  # a teaser headline is a short line
 
 def _ends_sentence(page: _Page, i: int) -> bool:
     """A kept line ending like a sentence: the article may go on there."""
-    return page.kept(i) and bool(re.search(r"[.!?…][\"'»”’)\]]*$", page.lines[i].strip()))
+    return page.kept(i) and _ENDS_SENTENCE.search(page.lines[i].strip()) is not None
 
 
 def _looks_like_related_block(page: _Page, profile: Profile, frm: int, n: int) -> bool:
