@@ -40,10 +40,11 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from tasks.batch import PROCESS_STAGES, process_batch, repeated_only, scan_batch
+from tasks.batch import process_batch, scan_batch
 from tasks.clean import LineCounts
 from tasks.config import Settings
 from tasks.ingest import Discovered, discover
+from tasks.pipeline import PROCESS_STAGES, repeated_only
 from tasks.records import StageStats
 from tasks.store import (
     carry_over,

@@ -1,6 +1,6 @@
 """Clean: header line, site profiles, repeated-line detection, metadata -> ``Article``.
 
-Pure functions; the Prefect wrappers are at the bottom.
+Pure functions, no Prefect (the batch tasks are in ``tasks/batch.py``).
 
 How one page is cleaned (``clean_document``):
 
@@ -1597,20 +1597,3 @@ def run_clean(
     stats.records_out = len(items)
     stats.seconds = time.perf_counter() - started
     return StageResult(items, stats, quarantined)
-
-
-# --- Prefect wrappers ------------------------------------------------------------------------
-from prefect import task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
-
-@task(name="count-lines-batch", cache_policy=NO_CACHE, retries=0)
-def count_lines_batch(docs: list[RawDoc]) -> LineCounts:
-    return count_lines(docs)
-
-
-@task(name="clean-batch", cache_policy=NO_CACHE, retries=0)
-def clean_batch(
-    docs: list[RawDoc], line_counts: LineCounts | None, settings: Settings
-) -> StageResult[Article]:
-    return run_clean(docs, line_counts, settings)

@@ -1,6 +1,6 @@
 """Ingest: discover raw files, read them safely, decode, normalise, hash; quarantine what cannot be read.
 
-Pure functions; the Prefect wrapper is at the bottom. Every discovered path ends up either as a
+Pure functions, no Prefect (the batch tasks are in ``tasks/batch.py``). Every discovered path ends up either as a
 ``RawDoc`` or as a ``Quarantined`` row with a reason naming the file and the problem.
 """
 
@@ -324,28 +324,3 @@ def run_fingerprint(
     stats.records_out = len(prints)
     stats.seconds = time.perf_counter() - started
     return StageResult(prints, stats)
-
-
-# --- Prefect wrapper -------------------------------------------------------------------------
-from prefect import task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
-
-@task(name="ingest-batch", cache_policy=NO_CACHE, retries=0)
-def ingest_batch(
-    paths: list[Discovered],
-    raw_dir: Path,
-    settings: Settings,
-    duplicates: dict[str, str] | None = None,
-) -> StageResult[RawDoc]:
-    return run_ingest(paths, raw_dir, settings, duplicates)
-
-
-@task(name="fingerprint-batch", cache_policy=NO_CACHE, retries=0)
-def fingerprint_batch(
-    paths: list[Discovered],
-    raw_dir: Path,
-    settings: Settings,
-    known: dict[str, tuple[str, str]],
-) -> StageResult[Fingerprint]:
-    return run_fingerprint(paths, raw_dir, settings, known)

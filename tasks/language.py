@@ -791,12 +791,3 @@ def run_language(articles: list[Article], settings: Settings) -> StageResult[Art
     stats.records_out = len(articles)
     stats.seconds = time.perf_counter() - start
     return StageResult(items=articles, stats=stats)
-
-
-from prefect import task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
-
-@task(name="language-batch", cache_policy=NO_CACHE, retries=0)
-def language_batch(articles, settings):
-    return run_language(articles, settings)

@@ -436,19 +436,3 @@ def read_articles(out_dir: Path) -> pa.Table:
 
 def read_quarantine(out_dir: Path) -> pa.Table:
     return pq.read_table(Path(out_dir) / "quarantine", schema=QUARANTINE_SCHEMA)
-
-
-# --- Prefect wrapper -------------------------------------------------------------------------
-from prefect import task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
-
-@task(name="store-batch", cache_policy=NO_CACHE, retries=0)
-def store_batch(
-    articles: list[Article],
-    quarantined: list[Quarantined],
-    staging: Path,
-    part: int,
-    version: str,
-) -> dict[str, int]:
-    return run_store(articles, quarantined, staging, part, version)

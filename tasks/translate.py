@@ -49,7 +49,6 @@ __all__ = [
     "missing_model_hint",
     "remove_package",
     "run_translate",
-    "translate_batch",
     "translate_texts",
 ]
 
@@ -477,12 +476,3 @@ def _body_en(fragments: list[Fragment]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Prefect wrapper
-
-from prefect import task  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-
-
-@task(name="translate-batch", cache_policy=NO_CACHE, retries=0)
-def translate_batch(articles, settings):
-    return run_translate(articles, settings)

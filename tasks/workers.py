@@ -2,7 +2,7 @@
 
 The stages are pure Python and hold the GIL, so threads of one process use one core. A run
 therefore starts ``Settings.processes`` worker processes (``worker_pool``) and each batch task
-hands its whole batch (``tasks.batch``) to one of them: the file paths go in, a small report
+hands its whole batch (``tasks.pipeline``) to one of them: the file paths go in, a small report
 comes back, and the articles never travel between processes (the worker writes its own Parquet
 part). Prefect tasks still run on the flow's thread runner, so the UI, logs and states are
 unchanged; Prefect's own ``ProcessPoolTaskRunner`` was measured at ~115 ms per task run against
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 R = TypeVar("R")
 
-_PRELOAD = ["tasks.batch"]
+_PRELOAD = ["tasks.pipeline"]  # the stages, without Prefect
 
 
 def resolve_processes(requested: int) -> int:
@@ -54,7 +54,7 @@ def _watch_parent(pid: int, interval: float = 0.5) -> None:
 
 def _init_worker(parent_pid: int, lang_seed: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    from tasks.batch import warm_up
+    from tasks.pipeline import warm_up
 
     warm_up(lang_seed)
 

@@ -72,7 +72,9 @@ def prefect_server(tmp_path_factory):
     from flows import server
 
     home = tmp_path_factory.mktemp("prefect-home")
-    saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "ARTICLES_STATE_DIR", "PREFECT_API_URL")}
+    saved = {
+        k: os.environ.get(k) for k in ("PREFECT_HOME", "ARTICLES_STATE_DIR", "PREFECT_API_URL")
+    }
     os.environ["PREFECT_HOME"] = str(home)
     os.environ["ARTICLES_STATE_DIR"] = str(home / "state")
     os.environ.pop("PREFECT_API_URL", None)

@@ -252,11 +252,9 @@ def test_run_language_fills_articles_in_one_detection_batch(monkeypatch):
     assert result.quarantined == []
 
 
-def test_prefect_wrapper_runs_the_stage():
-    from tasks.language import language_batch
-
+def test_the_stage_labels_a_one_article_batch():
     article = Article("a", "a.txt", "x", "utf-8", body="Bu gün hava çox gözəldir.")
-    result = language_batch.fn([article], SETTINGS)
+    result = run_language([article], SETTINGS)
     assert result.items[0].language == "az"
 
 

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from benchmarks.make_corpus import write_corpus
 from flows.process_articles import _stream, plan
-from tasks.batch import repeated_only
 from tasks.clean import LineCounts, is_repeated
 from tasks.config import Settings
 from tasks.ingest import Discovered
+from tasks.pipeline import repeated_only
 from tasks.workers import run_in_worker, worker_pool
 from tests.conftest import REPO
 
@@ -74,6 +74,9 @@ def test_work_runs_in_another_process_and_here_without_a_pool():
     with worker_pool(2) as token:
         assert token is not None
         assert run_in_worker(token, os.getpid) != os.getpid()
+        # workers load the stages, not Prefect (~60 MB and ~1 s less per worker)
+        assert run_in_worker(token, eval, "'prefect' in __import__('sys').modules") is False
+        assert run_in_worker(token, eval, "'tasks.language' in __import__('sys').modules")
     with worker_pool(1) as token:
         assert token is None
         assert run_in_worker(token, os.getpid) == os.getpid()
