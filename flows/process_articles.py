@@ -27,7 +27,7 @@ import math
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from tasks.batch import process_batch, scan_batch
 from tasks.clean import LineCounts
 from tasks.config import Settings
 from tasks.ingest import Discovered, discover
-from tasks.pipeline import PROCESS_STAGES, repeated_only
+from tasks.pipeline import PROCESS_STAGES, line_keys_of, repeated_only
 from tasks.records import StageStats
 from tasks.store import (
     carry_over,
@@ -161,7 +161,7 @@ class _LineCounter:
         self.pruned = 0
         self._since_prune = 0
 
-    def add_doc(self, site: str, keys: tuple[int, ...]) -> None:
+    def add_doc(self, site: str, keys: Iterable[int]) -> None:
         self.counts.docs[site] += 1
         lines = self.counts.lines.get(site)
         if lines is None:
@@ -253,7 +253,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                     duplicates[path] = first
                     continue
                 if doc.line_keys is not None:
-                    lines.add_doc(doc.site, doc.line_keys)
+                    lines.add_doc(doc.site, line_keys_of(doc))
                 if path in previous and previous[path][0] == sha:
                     unchanged.add(path)
                 elif rejected_before.get(path) == sha:
@@ -295,7 +295,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 for doc in result.items:
                     if doc.line_keys is not None and doc.key not in seen:
                         seen.add(doc.key)
-                        lines.add_doc(doc.site, doc.line_keys)
+                        lines.add_doc(doc.site, line_keys_of(doc))
                 lines.end_batch()
                 _progress("count", done, len(scan_batches))
         repeated = repeated_only(lines.counts, settings)

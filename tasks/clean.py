@@ -114,9 +114,11 @@ def _key_hash(key: str) -> int:
 
 # Per-process memos of pure per-line functions. Boilerplate lines (menus, bylines, footers, share
 # buttons) repeat across the pages of a site; long lines are prose and seldom do, so only short
-# ones are kept, and a full memo is emptied rather than grown.
+# ones are kept, and a full memo is emptied rather than grown. 4,096 entries per memo are as fast
+# as 65,536 (run_clean on 6,000 generated pages, one process: 0.67 vs 0.73 ms/page) and keep a
+# worker process ~60 MB smaller on a 100k-file run (each site profile has its own rule memo).
 MEMO_MAX_CHARS = 200
-MEMO_MAX_ENTRIES = 1 << 16
+MEMO_MAX_ENTRIES = 1 << 12
 _LINE_KEYS: dict[str, str] = {}
 _KEY_HASHES: dict[str, int] = {}
 
