@@ -301,7 +301,13 @@ def test_az_tr_markers_never_point_the_wrong_way_on_our_own_text(name, lang):
         ("gidiyor olarak", (0, 2)),
         ("yýllarýn gözde", (0, 2)),  # ý: windows-1254 Turkish read as 1252; -de (az -də)
         ("başlık sayfasını", (0, 1)),  # -lık (az -lıq)
-        ("dün Habib geldi", (0, 0)),  # a capitalised name inside is no evidence
+        ("dün Habib geldi", (0, 1)),  # the name Habib is no evidence; geldi is (az gəldi)
+        ("milli kimliğimiz", (0, 1)),  # ğ after a front vowel (az -liyimiz)
+        ("kütləvi iğtişaşlar", (0, 0)),  # ...but not in iğt- (az writes iğtişaş)
+        ("çocuk kızlar", (0, 2)),  # final k after a back vowel, k before ı (az uşaq, qızlar)
+        ("iştirak edib", (1, 0)),  # Arabic kaf stays k in az too: no tr marker
+        ("tarih hizmet", (0, 2)),  # tr h for kha (az tarix, xidmət)
+        ("şüşə sınır", (0, 0)),  # az "it breaks": sınır is no Turkish marker
     ],
 )
 def test_az_tr_markers_examples(text, expected):
