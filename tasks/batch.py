@@ -31,7 +31,7 @@ def scan_batch(
     paths: list[Discovered],
     raw_dir: Path,
     settings: Settings,
-    known: dict[str, tuple[str, str]] | None = None,
+    known: dict | None = None,
     count: bool = True,
     duplicates: dict[str, str] | None = None,
     pool: str | None = None,

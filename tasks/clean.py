@@ -1059,6 +1059,8 @@ def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> C
         source_sha256=doc.source_sha256,
         encoding=doc.encoding,
         site=profile.name,
+        source_size_bytes=doc.size_bytes,
+        source_mtime_ns=doc.mtime_ns,
     )
     page = _Page(doc.text.split("\n"))
     lines = page.lines

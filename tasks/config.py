@@ -34,6 +34,9 @@ class Settings:
     raw_dir: Path = Path("raw")
     out_dir: Path = Path("processed")
     max_file_bytes: int = 20 * 1024 * 1024  # larger files are quarantined (too_large)
+    # incremental runs: a file with the size and mtime of its row is unchanged without reading
+    # it (false: hash every file's bytes)
+    trust_mtime: bool = True
     # --- batching: a task handles a batch; the run creates at most ~max_batches batches
     # 1,000 files per batch up to 100k files (two task runs per batch: scan and process),
     # larger batches beyond: memory in flight grows with the batch, so a fixed size keeps a
@@ -60,7 +63,7 @@ class Settings:
     compute_type: str = "int8"
     device: str = "cpu"
     # --- pipeline version recorded in every row
-    pipeline_version: str = "0.1.0"
+    pipeline_version: str = "0.2.0"  # 0.2.0: source_size_bytes, source_mtime_ns columns
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

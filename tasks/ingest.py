@@ -187,7 +187,8 @@ def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quara
     """Read, check, decode and normalise one file. Never raises for a bad file."""
     path = Path(raw_dir) / rel_path
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        size, mtime_ns = st.st_size, st.st_mtime_ns
         if size > settings.max_file_bytes:
             return Quarantined(
                 rel_path,
@@ -244,6 +245,7 @@ def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quara
         source_sha256=sha,
         content_key=content_key(text),
         size_bytes=size,
+        mtime_ns=mtime_ns,
     )
 
 
@@ -296,34 +298,61 @@ def run_ingest(
     return StageResult(docs, stats, quarantined)
 
 
+# A file modified less than this before its row was written may have changed again within the
+# same mtime tick: its size and mtime are not trusted, its bytes are hashed (git's "racily clean").
+RACY_NS = 2_000_000_000
+
+
+def stat_unchanged(st: os.stat_result, previous) -> bool:
+    """Whether a file's ``stat`` shows it untouched since its row (``tasks.store.Known``) was
+    written: same size, same mtime, and that mtime safely older than the row."""
+    return (
+        previous.size_bytes is not None
+        and previous.mtime_ns is not None
+        and st.st_size == previous.size_bytes
+        and st.st_mtime_ns == previous.mtime_ns
+        and previous.mtime_ns < previous.processed_us * 1000 - RACY_NS
+    )
+
+
 def run_fingerprint(
     paths: list[Discovered],
     raw_dir: Path,
     settings: Settings,
-    known: dict[str, tuple[str, str]],
+    known: dict,
 ) -> StageResult[Fingerprint]:
     """The scan of a re-run: path, byte hash and content key of every readable file.
 
-    ``known`` maps a path to the ``(source_sha256, article_id)`` of its row in the existing
-    dataset. A file whose bytes hash the same is not decoded again: its key is that article id.
-    Other files are read as by ``run_ingest``; files it would quarantine are left out here
-    (the process pass handles them).
+    ``known`` maps a path to what the existing dataset says of it (``tasks.store.Known``:
+    sha256, article id, size, mtime, when its row was written). A file whose size and mtime are
+    those of its row (and that was not modified just before the row was written) is not read
+    at all (``Settings.trust_mtime``, as make, rsync and git do); otherwise a file whose bytes
+    hash the same is not decoded again. Either way its key is the row's article id. Other files
+    are read as by ``run_ingest``; files it would quarantine are left out here (the process
+    pass handles them).
     """
     started = time.perf_counter()
     stats = StageStats("scan", records_in=len(paths))
     prints: list[Fingerprint] = []
+    root = os.fspath(raw_dir)
     for item in paths:
         if item.problem is not None:
             continue
         previous = known.get(item.rel_path)
         if previous is not None:
             try:
-                path = Path(raw_dir) / item.rel_path
-                if path.stat().st_size <= settings.max_file_bytes:
-                    sha = hashlib.sha256(path.read_bytes()).hexdigest()
-                    if sha == previous[0]:
-                        prints.append(Fingerprint(item.rel_path, sha, previous[1]))
-                        stats.counts["unchanged"] += 1
+                path = os.path.join(root, item.rel_path)
+                st = os.stat(path)
+                if settings.trust_mtime and stat_unchanged(st, previous):
+                    prints.append(Fingerprint(item.rel_path, previous.sha256, previous.article_id))
+                    stats.counts["unchanged:stat"] += 1
+                    continue
+                if st.st_size <= settings.max_file_bytes:
+                    with open(path, "rb") as fh:
+                        sha = hashlib.sha256(fh.read()).hexdigest()
+                    if sha == previous.sha256:
+                        prints.append(Fingerprint(item.rel_path, sha, previous.article_id))
+                        stats.counts["unchanged:hash"] += 1
                         continue
             except OSError:
                 pass  # read_one below says what is wrong with it

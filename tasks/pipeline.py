@@ -99,14 +99,14 @@ def scan_files(
     paths: list[Discovered],
     raw_dir: Path,
     settings: Settings,
-    known: dict[str, tuple[str, str]] | None = None,
+    known: dict | None = None,
     count: bool = True,
     duplicates: dict[str, str] | None = None,
 ) -> ScanReport:
     """Pass 1 over a batch of files.
 
-    With ``known`` (a re-run: path -> (sha256, article id) of the existing rows) files whose
-    bytes are unchanged are only hashed. Otherwise every file is read and, with ``count``, the
+    With ``known`` (a re-run: path -> ``tasks.store.Known`` of the existing rows) unchanged
+    files are only stat-ed or hashed. Otherwise every file is read and, with ``count``, the
     keys of its lines are returned for the corpus-wide repeated-line counts. ``duplicates``
     (path -> first path) leaves known copies out. Unreadable files are left out: pass 2
     quarantines them with their reason.

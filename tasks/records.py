@@ -24,6 +24,7 @@ class RawDoc:
     content_key: str  # SHA-256 of the normalised text: same article => same key
     size_bytes: int
     duplicate_of: str | None = None  # source_path of the first file with the same content_key
+    mtime_ns: int | None = None  # the file's modification time when it was read
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,8 @@ class Article:
     source_sha256: str
     encoding: str
     site: str | None = None
+    source_size_bytes: int | None = None
+    source_mtime_ns: int | None = None
     title: str | None = None
     author: str | None = None
     category: str | None = None

@@ -19,6 +19,7 @@ import shutil
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -57,6 +58,14 @@ ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
     ),
     ("source_path", pa.string(), False, "Path of the raw file, relative to the input directory"),
     ("source_sha256", pa.string(), False, "SHA-256 of the raw file's bytes"),
+    ("source_size_bytes", pa.int64(), True, "Size of the raw file in bytes when it was read"),
+    (
+        "source_mtime_ns",
+        pa.int64(),
+        True,
+        "Modification time of the raw file when it was read (ns since the epoch); incremental "
+        "runs skip a file whose size and mtime are unchanged without reading it",
+    ),
     (
         "source_encoding",
         pa.string(),
@@ -211,6 +220,8 @@ def _article_row(a: Article, processed_at: datetime, version: str) -> dict:
         "article_id": a.article_id,
         "source_path": a.source_path,
         "source_sha256": a.source_sha256,
+        "source_size_bytes": a.source_size_bytes,
+        "source_mtime_ns": a.source_mtime_ns,
         "source_encoding": a.encoding,
         "site": a.site,
         "title": a.title,
@@ -312,19 +323,45 @@ def run_store(
     return written
 
 
-def previous_index(out_dir: Path) -> dict[str, tuple[str, str]]:
-    """``source_path -> (source_sha256, article_id)`` of the articles already in ``out_dir``."""
+def _column_or_none(table: pa.Table, name: str) -> list:
+    if name not in table.column_names:
+        return [None] * table.num_rows
+    return table.column(name).to_pylist()
+
+
+class Known(NamedTuple):
+    """What the existing dataset says about one source file (``previous_index``)."""
+
+    sha256: str
+    article_id: str
+    size_bytes: int | None  # None in datasets written before these columns existed
+    mtime_ns: int | None
+    processed_us: int  # when its row was written (microseconds since the epoch)
+
+
+def previous_index(out_dir: Path) -> dict[str, Known]:
+    """``source_path -> Known(sha256, article_id, size, mtime, processed)`` of the articles
+    already in ``out_dir``."""
     articles = Path(out_dir) / "articles"
-    index: dict[str, tuple[str, str]] = {}
+    index: dict[str, Known] = {}
     for part in sorted(articles.glob("*.parquet")):
-        table = pq.read_table(part, columns=["source_path", "source_sha256", "article_id"])
+        names = set(pq.read_schema(part).names)
+        stat_columns = [c for c in ("source_size_bytes", "source_mtime_ns") if c in names]
+        table = pq.read_table(
+            part,
+            columns=["source_path", "source_sha256", "article_id", "processed_at", *stat_columns],
+        )
         index.update(
             zip(
                 table.column("source_path").to_pylist(),
-                zip(
+                map(
+                    Known,
                     table.column("source_sha256").to_pylist(),
                     table.column("article_id").to_pylist(),
-                    strict=True,
+                    _column_or_none(table, "source_size_bytes"),
+                    _column_or_none(table, "source_mtime_ns"),
+                    # integers: a tz-aware timestamp to_pylist would import pandas
+                    table.column("processed_at").cast(pa.int64()).to_pylist(),
                 ),
                 strict=True,
             )

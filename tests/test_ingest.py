@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -165,18 +167,70 @@ def test_any_bytes_become_a_doc_or_a_quarantine_row(tmp_path_factory, data):
         assert "\r" not in result.text and "\x00" not in result.text
 
 
+def _known(doc, article_id, processed_s=None, mtime_ns=None):
+    from tasks.store import Known
+
+    processed_s = time.time() if processed_s is None else processed_s
+    return Known(
+        doc.source_sha256,
+        article_id,
+        doc.size_bytes,
+        doc.mtime_ns if mtime_ns is None else mtime_ns,
+        int(processed_s * 1e6),
+    )
+
+
 def test_fingerprints_reuse_known_keys_and_read_the_rest(tmp_path):
     from tasks.ingest import run_fingerprint
+    from tasks.store import Known
 
-    _write(tmp_path, "same.txt", b"Unchanged article text.\n")
-    _write(tmp_path, "changed.txt", b"New text of a changed article.\n")
-    _write(tmp_path, "empty.txt", b"")
+    hour_ago = time.time() - 3600
+    for name, data in {
+        "same.txt": b"Unchanged article text.\n",
+        "touched.txt": b"Same bytes, newer mtime.\n",
+        "changed.txt": b"New text of a changed article.\n",
+        "empty.txt": b"",
+    }.items():
+        _write(tmp_path, name, data)
+        os.utime(tmp_path / name, (hour_ago, hour_ago))
     same = read_one(tmp_path, "same.txt", CFG)
-    known = {"same.txt": (same.source_sha256, "prev-article-id"), "changed.txt": ("0" * 64, "old")}
-    paths = [Discovered(n) for n in ("same.txt", "changed.txt", "empty.txt")]
+    touched = read_one(tmp_path, "touched.txt", CFG)
+    os.utime(tmp_path / "touched.txt")  # now: the row's mtime no longer matches
+    known = {
+        "same.txt": _known(same, "prev-article-id"),
+        "touched.txt": _known(touched, "touched-id"),
+        "changed.txt": Known("0" * 64, "old", None, None, 0),  # a row without stat columns
+    }
+    paths = [Discovered(n) for n in ("same.txt", "touched.txt", "changed.txt", "empty.txt")]
     result = run_fingerprint(paths, tmp_path, CFG, known)
     keys = {f.source_path: f.key for f in result.items}
-    assert keys["same.txt"] == "prev-article-id"  # not decoded again
+    assert keys["same.txt"] == "prev-article-id"  # not read at all
+    assert keys["touched.txt"] == "touched-id"  # read and hashed, not decoded
     assert keys["changed.txt"] == content_key("New text of a changed article.\n")[:16]
     assert "empty.txt" not in keys  # the process pass quarantines it
-    assert result.stats.counts == {"unchanged": 1, "read": 1}
+    assert result.stats.counts == {"unchanged:stat": 1, "unchanged:hash": 1, "read": 1}
+
+
+def test_fingerprints_hash_a_file_modified_just_before_its_row_was_written(tmp_path):
+    """git's racily-clean case: a write in the same mtime tick as the read cannot be seen by
+    stat, so a row written within RACY_NS of the file's mtime does not trust it."""
+    from tasks.ingest import RACY_NS, run_fingerprint
+
+    _write(tmp_path, "racy.txt", b"Original text.\n")
+    doc = read_one(tmp_path, "racy.txt", CFG)
+    mtime = doc.mtime_ns
+    _write(tmp_path, "racy.txt", b"Modified text.\n")  # same size
+    os.utime(tmp_path / "racy.txt", ns=(mtime, mtime))  # and the same mtime
+    paths = [Discovered("racy.txt")]
+    racy = {"racy.txt": _known(doc, "old-id", processed_s=(mtime + RACY_NS // 2) / 1e9)}
+    result = run_fingerprint(paths, tmp_path, CFG, racy)
+    assert result.items[0].key == content_key("Modified text.\n")[:16]
+    # the same row written well after the mtime is trusted: the documented trade-off of
+    # trust_mtime (as make and rsync), which ARTICLES_TRUST_MTIME=false turns off
+    old = {"racy.txt": _known(doc, "old-id", processed_s=(mtime + 10 * RACY_NS) / 1e9)}
+    assert run_fingerprint(paths, tmp_path, CFG, old).items[0].key == "old-id"
+    strict = dataclasses.replace(CFG, trust_mtime=False)
+    assert (
+        run_fingerprint(paths, tmp_path, strict, old).items[0].key
+        == (content_key("Modified text.\n")[:16])
+    )
