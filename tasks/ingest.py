@@ -18,6 +18,8 @@ from tasks.config import Settings
 from tasks.records import KEY_CHARS, Fingerprint, Quarantined, RawDoc, StageResult, StageStats
 
 TEXT_SUFFIXES = frozenset({".txt", ""})
+# quarantine classes decided by a file's bytes alone: an unchanged file keeps its row
+STABLE_REJECTS = frozenset({"empty", "binary", "undecodable"})
 SKIP_NAMES = frozenset({".gitkeep", ".DS_Store"})
 
 
@@ -364,6 +366,10 @@ def run_fingerprint(
                 )
             )
             stats.counts["read"] += 1
+        elif result.error_class in STABLE_REJECTS and result.source_sha256:
+            # no key: the flow only compares its bytes with its quarantine row's
+            prints.append(Fingerprint(result.source_path, result.source_sha256, None))
+            stats.counts[f"refused:{result.error_class}"] += 1
     stats.records_out = len(prints)
     stats.seconds = time.perf_counter() - started
     return StageResult(prints, stats)

@@ -46,7 +46,9 @@ class Scanned:
 
     path: str
     sha: str
-    key: str  # content key prefix (KEY_CHARS), or the article id of an unchanged file's row
+    # content key prefix (KEY_CHARS), or the article id of an unchanged file's row; None for a
+    # file the ingest stage refuses
+    key: str | None
     site: str | None = None  # with line keys: the site profile the file was counted under
     # 64-bit hashes of its normalised lines (cc_net), packed as unsigned 64-bit integers: one
     # object to pickle and keep instead of one per line (``line_keys_of`` unpacks them)

@@ -33,7 +33,8 @@ class Fingerprint:
 
     source_path: str
     source_sha256: str
-    key: str  # the article id: KEY_CHARS hex digits of the content key
+    key: str | None  # the article id (KEY_CHARS hex digits of the content key); None for a
+    # file the ingest stage refuses (``tasks.ingest.STABLE_REJECTS``)
 
 
 KEY_CHARS = 16  # article_id = content_key[:KEY_CHARS]

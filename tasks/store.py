@@ -323,6 +323,12 @@ def run_store(
     return written
 
 
+def _read_part(part: Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file. ``pq.ParquetFile``, not ``pq.read_table``: the latter imports
+    ``pyarrow.dataset``, which imports pandas (~0.5-1 s of every incremental run)."""
+    return pq.ParquetFile(part).read(columns=columns)
+
+
 def _column_or_none(table: pa.Table, name: str) -> list:
     if name not in table.column_names:
         return [None] * table.num_rows
@@ -345,11 +351,11 @@ def previous_index(out_dir: Path) -> dict[str, Known]:
     articles = Path(out_dir) / "articles"
     index: dict[str, Known] = {}
     for part in sorted(articles.glob("*.parquet")):
-        names = set(pq.read_schema(part).names)
+        file = pq.ParquetFile(part)
+        names = set(file.schema_arrow.names)
         stat_columns = [c for c in ("source_size_bytes", "source_mtime_ns") if c in names]
-        table = pq.read_table(
-            part,
-            columns=["source_path", "source_sha256", "article_id", "processed_at", *stat_columns],
+        table = file.read(
+            columns=["source_path", "source_sha256", "article_id", "processed_at", *stat_columns]
         )
         index.update(
             zip(
@@ -387,7 +393,7 @@ def carry_over(
     target = Path(staging) / dataset
     carried = 0
     for part in sorted(previous.glob("*.parquet")):
-        paths = pq.read_table(part, columns=["source_path"]).column("source_path").to_pylist()
+        paths = _read_part(part, ["source_path"]).column("source_path").to_pylist()
         keep = [p not in drop and (only is None or p in only) for p in paths]
         if not any(keep):
             continue
@@ -396,24 +402,29 @@ def carry_over(
         if all(keep):
             os.link(part, target / name)
         else:
-            table = pq.read_table(part, schema=schema).filter(pa.array(keep))
+            table = _read_part(part).cast(schema).filter(pa.array(keep))
             write_table_atomic(table, target / name)
         carried += sum(keep)
     return carried
 
 
-def previous_clean_rejects(out_dir: Path) -> dict[str, str]:
-    """``source_path -> source_sha256`` of files the clean stage set aside in ``out_dir``.
+def previous_rejects(out_dir: Path) -> dict[str, tuple[str, str]]:
+    """``source_path -> (source_sha256, "stage:error_class")`` of the quarantine rows in
+    ``out_dir`` that an unchanged file keeps instead of being processed again.
 
-    Their outcome depends on the whole corpus' line counts, so an unchanged one keeps its row
-    rather than being cleaned again without them.
+    Clean-stage rejects: their outcome depends on the whole corpus' line counts, so an unchanged
+    one keeps its row rather than being cleaned again without them. Ingest rejects whose reason
+    lies in the bytes alone (``tasks.ingest.STABLE_REJECTS``: empty, binary, undecodable): the
+    same bytes give the same row. Transient ones (vanished, unreadable) are always retried.
     """
-    index: dict[str, str] = {}
+    from tasks.ingest import STABLE_REJECTS
+
+    index: dict[str, tuple[str, str]] = {}
     for part in sorted((Path(out_dir) / "quarantine").glob("*.parquet")):
-        table = pq.read_table(part, columns=["source_path", "stage", "source_sha256"])
-        for path, stage, sha in zip(*(c.to_pylist() for c in table.columns), strict=True):
-            if stage == "clean" and sha:
-                index[path] = sha
+        table = _read_part(part, ["source_path", "stage", "error_class", "source_sha256"])
+        for path, stage, cls, sha in zip(*(c.to_pylist() for c in table.columns), strict=True):
+            if sha and (stage == "clean" or (stage == "ingest" and cls in STABLE_REJECTS)):
+                index[path] = (sha, f"{stage}:{cls}")
     return index
 
 

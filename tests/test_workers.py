@@ -68,6 +68,12 @@ def test_worker_processes_write_the_same_dataset_as_one_process(
     finally:
         changed.write_bytes(original)
     assert again["balanced"] and again["articles_written"] == 1
+    # the refused files kept their quarantine rows without being ingested again
+    assert again["quarantine_by_class"] == two["quarantine_by_class"]
+    assert not any(k.startswith("quarantined:") for k in again["stage_counts"]["ingest"])
+    assert _table(tmp_path / "two", "quarantine").drop_columns(["pipeline_version"]).equals(
+        _table(tmp_path / "one", "quarantine").drop_columns(["pipeline_version"])
+    )
 
 
 def test_work_runs_in_another_process_and_here_without_a_pool():
@@ -152,12 +158,12 @@ def test_stream_yields_in_order_with_a_bounded_window():
 
     seen: list[Future] = []
     out = []
-    for value in _stream(submit, list(range(9)), processes=2):
+    for value in _stream(submit, list(range(9)), in_flight=4):
         seen.append(in_flight[len(out)])
         out.append(value)
     assert out == [i * 10 for i in range(9)]
-    # two per process in flight, plus the finished one being handed to the caller
-    assert most == 2 * 2 + 1
+    # four in flight, plus the finished one being handed to the caller
+    assert most == 4 + 1
 
 
 @given(
