@@ -71,8 +71,10 @@ def test_worker_processes_write_the_same_dataset_as_one_process(
     # the refused files kept their quarantine rows without being ingested again
     assert again["quarantine_by_class"] == two["quarantine_by_class"]
     assert not any(k.startswith("quarantined:") for k in again["stage_counts"]["ingest"])
-    assert _table(tmp_path / "two", "quarantine").drop_columns(["pipeline_version"]).equals(
-        _table(tmp_path / "one", "quarantine").drop_columns(["pipeline_version"])
+    assert (
+        _table(tmp_path / "two", "quarantine")
+        .drop_columns(["pipeline_version"])
+        .equals(_table(tmp_path / "one", "quarantine").drop_columns(["pipeline_version"]))
     )
 
 
