@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -121,4 +122,11 @@ def run_in_worker(token: str | None, fn: Callable[..., R], *args: Any) -> R:
     if pool is None:
         return fn(*args)
     future: Future[R] = pool.get().submit(fn, *args)
-    return future.result()
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        raise RuntimeError(
+            "a worker process died while starting or running a batch (killed, out of memory, "
+            "or the main module re-ran the pipeline on import: call the flow from your own "
+            "script under `if __name__ == '__main__':`); --processes 1 runs without workers"
+        ) from exc

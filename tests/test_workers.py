@@ -189,3 +189,24 @@ def test_repeated_only_answers_like_the_full_counts(counts, docs, min_docs, shar
     small = repeated_only(full, s)
     for text in [*lines, "never counted"]:
         assert is_repeated(small, "site", text, s) == is_repeated(full, "site", text, s)
+
+
+def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path):
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, sys
+            sys.path.insert(0, {str(REPO)!r})
+            from tasks.workers import run_in_worker, worker_pool
+            with worker_pool(2) as token:
+                print(run_in_worker(token, os.getpid))
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0
+    assert "if __name__ == '__main__':" in proc.stderr
+    assert "--processes 1" in proc.stderr
