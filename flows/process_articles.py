@@ -228,9 +228,9 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         def submit_scan(item: tuple[int, list[Discovered]]):
             index, batch = item
             known = None
-            if not count_now:  # re-run: unchanged files are only hashed, not decoded
+            if not count_now:  # re-run: unchanged files are only stat-ed (or hashed)
                 known = {d.rel_path: previous[d.rel_path] for d in batch if d.rel_path in previous}
-            # hashing unchanged files is I/O and hashlib (which releases the GIL): no workers
+            # a re-run's scan is mostly os.stat: not worth starting the workers for
             return scan_batch.submit(
                 _opaque(batch),
                 raw_dir,
