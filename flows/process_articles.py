@@ -26,6 +26,7 @@ import json
 import math
 import time
 import uuid
+from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -224,6 +225,9 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         lines = _LineCounter(epsilon=settings.repeated_line_min_share / 30)
         count_now = not previous  # nothing to reuse: count lines in this same pass
         scan_seconds = 0.0
+        # per scan batch, the site each file was recognised as, packed (8 bytes of sha256 and
+        # a small int per file): pass 2 of a first run has the same batches and skips detection
+        site_hints: list[tuple[bytes, array]] = []
 
         def submit_scan(item: tuple[int, list[Discovered]]):
             index, batch = item
@@ -253,6 +257,13 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         window = 2 * processes if count_now else 1
         for done, result in enumerate(_stream(submit_scan, list(enumerate(first_pass)), window), 1):
             scan_seconds += result.stats.seconds
+            if count_now:
+                shas, sites = bytearray(), array("h")
+                for doc in result.items:
+                    if doc.site_index is not None:
+                        shas += bytes.fromhex(doc.sha[:16])
+                        sites.append(doc.site_index)
+                site_hints.append((bytes(shas), sites))
             for doc in sorted(result.items, key=lambda d: d.path):
                 path, sha = doc.path, doc.sha
                 if doc.key is None:  # refused by ingest: unchanged if its bytes are
@@ -316,6 +327,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
 
         # ---- pass 2: process and store what changed, batch by batch in the worker processes
         batches = plan(todo, settings, processes)
+        same_batches = count_now and [len(b) for b in batches] == [len(b) for b in scan_batches]
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         staging = staging_dir(out_dir, run_id)
         totals = {stage: StageStats(stage) for stage in STAGES}
@@ -329,6 +341,10 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         def submit_process(item: tuple[int, list[Discovered]]):
             part, batch = item
             dups = {d.rel_path: duplicates[d.rel_path] for d in batch if d.rel_path in duplicates}
+            hints = None
+            if same_batches and batch[0] is scan_batches[part][0]:
+                shas, sites = site_hints[part]
+                hints = {shas[i * 8 : i * 8 + 8].hex(): s for i, s in enumerate(sites)}
             return process_batch.submit(
                 _opaque(batch),
                 raw_dir,
@@ -338,6 +354,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 staging,
                 part,
                 work_pool,
+                _opaque(hints),
             )
 
         for done, report in enumerate(

@@ -52,9 +52,19 @@ def process_batch(
     staging: Path,
     part: int,
     pool: str | None = None,
+    site_hints: dict[str, int] | None = None,
 ) -> BatchReport:
     report = run_in_worker(
-        pool, process_files, paths, raw_dir, settings, duplicates, line_counts, staging, part
+        pool,
+        process_files,
+        paths,
+        raw_dir,
+        settings,
+        duplicates,
+        line_counts,
+        staging,
+        part,
+        site_hints,
     )
     get_run_logger().info(
         "%d files: %s; quarantined %s",

@@ -1048,9 +1048,21 @@ def clean_document(doc: RawDoc, line_counts: LineCounts | None, settings: Settin
     return _clean(doc, line_counts, settings).article
 
 
-def _clean(doc: RawDoc, line_counts: LineCounts | None, settings: Settings) -> CleanOutcome:
+def site_index(profile: Profile, profiles: Profiles | None = None) -> int:
+    """A profile as a small integer (its place among the site profiles; -1 for the generic one),
+    the form in which a run hands pass 1's site detection to pass 2 (``run_clean``)."""
+    profiles = profiles or load_profiles()
+    return -1 if profile is profiles.generic else profiles.sites.index(profile)
+
+
+def _clean(
+    doc: RawDoc, line_counts: LineCounts | None, settings: Settings, site_hint: int | None = None
+) -> CleanOutcome:
     profiles = load_profiles()
-    profile = detect_site(doc.text, profiles)
+    if site_hint is None:
+        profile = detect_site(doc.text, profiles)
+    else:
+        profile = profiles.generic if site_hint < 0 else profiles.sites[site_hint]
     site = _site_key(profile)
     counts: Counter[str] = Counter()
     art = Article(
@@ -1556,9 +1568,16 @@ def _header_role(
 
 
 def run_clean(
-    docs: list[RawDoc], line_counts: LineCounts | None, settings: Settings
+    docs: list[RawDoc],
+    line_counts: LineCounts | None,
+    settings: Settings,
+    site_hints: dict[str, int] | None = None,
 ) -> StageResult[Article]:
     """Clean a batch. Without ``line_counts`` the batch itself is counted for repeated lines.
+
+    ``site_hints`` maps the first 16 hex digits of a document's ``source_sha256`` to the
+    ``site_index`` its text was recognised as earlier in the run (the scan pass): the same
+    bytes, so the same site, without running ``detect_site`` again (~0.2 ms per page).
 
     A page whose body is empty after cleaning is quarantined (error_class ``no_content``) with the
     rules that removed its lines; its removed lines are counted in the stats all the same.
@@ -1570,7 +1589,8 @@ def run_clean(
     items: list[Article] = []
     quarantined: list[Quarantined] = []
     for doc in docs:
-        out = _clean(doc, line_counts, settings)
+        hint = site_hints.get(doc.source_sha256[:16]) if site_hints else None
+        out = _clean(doc, line_counts, settings, hint)
         art = out.article
         stats.counts.update(out.counts)
         stats.counts["lines:in"] += out.non_blank_lines

@@ -23,6 +23,7 @@ from tasks.clean import (
     detect_site,
     load_profiles,
     run_clean,
+    site_index,
 )
 from tasks.config import Settings
 from tasks.ingest import Discovered, run_fingerprint, run_ingest
@@ -53,6 +54,7 @@ class Scanned:
     # 64-bit hashes of its normalised lines (cc_net), packed as unsigned 64-bit integers: one
     # object to pickle and keep instead of one per line (``line_keys_of`` unpacks them)
     line_keys: bytes | None = None
+    site_index: int | None = None  # ``tasks.clean.site_index`` of ``site``, a hint for pass 2
 
 
 class ScanReport:
@@ -85,13 +87,19 @@ def _with_line_keys(items: list, count: bool) -> list[Scanned]:
         if isinstance(doc, Fingerprint):
             out.append(Scanned(doc.source_path, doc.source_sha256, doc.key))
             continue
-        site = line_keys = None
+        site = line_keys = index = None
         if count and doc.duplicate_of is None:
-            site = _site_key(detect_site(doc.text))
+            profile = detect_site(doc.text)
+            site, index = _site_key(profile), site_index(profile)
             line_keys = array("Q", _doc_line_hashes(doc.text)).tobytes()
         out.append(
             Scanned(
-                doc.source_path, doc.source_sha256, doc.content_key[:KEY_CHARS], site, line_keys
+                doc.source_path,
+                doc.source_sha256,
+                doc.content_key[:KEY_CHARS],
+                site,
+                line_keys,
+                index,
             )
         )
     return out
@@ -166,10 +174,13 @@ def process_files(
     line_counts: LineCounts,
     staging: Path,
     part: int,
+    site_hints: dict[str, int] | None = None,
 ) -> BatchReport:
-    """Pass 2 over a batch: ingest -> clean -> language -> translate -> store (part ``part``)."""
+    """Pass 2 over a batch: ingest -> clean -> language -> translate -> store (part ``part``).
+
+    ``site_hints``: the scan pass' site per file (see ``tasks.clean.run_clean``)."""
     ingested = run_ingest(paths, raw_dir, settings, duplicates)
-    cleaned = run_clean(ingested.items, line_counts, settings)
+    cleaned = run_clean(ingested.items, line_counts, settings, site_hints)
     del ingested.items[:]
     languaged = run_language(cleaned.items, settings)
     translated = run_translate(languaged.items, settings)

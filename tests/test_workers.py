@@ -210,3 +210,20 @@ def test_a_script_without_a_main_guard_gets_a_clear_error(tmp_path):
     assert proc.returncode != 0
     assert "if __name__ == '__main__':" in proc.stderr
     assert "--processes 1" in proc.stderr
+
+
+def test_site_hints_from_the_scan_give_the_same_articles(corpus):
+    from tasks.clean import detect_site, load_profiles, run_clean, site_index
+    from tasks.ingest import discover, run_ingest
+
+    settings = Settings.load(raw_dir=corpus, translate=False)
+    docs = run_ingest(discover(corpus)[:150], corpus, settings).items
+    hints = {d.source_sha256[:16]: site_index(detect_site(d.text)) for d in docs}
+    assert len(set(hints.values())) >= 3  # several sites and the generic profile
+    plain = run_clean(docs, None, settings)
+    hinted = run_clean(docs, None, settings, hints)
+    assert hinted.items == plain.items and hinted.stats.counts == plain.stats.counts
+    # the hint is what decides the profile: a wrong one changes the site
+    profiles = load_profiles()
+    wrong = {k: (v + 1) % len(profiles.sites) for k, v in hints.items()}
+    assert run_clean(docs, None, settings, wrong).items != plain.items
