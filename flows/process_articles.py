@@ -213,6 +213,10 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         work_settings = dataclasses.replace(
             settings, inter_threads=max(1, settings.inter_threads // processes)
         )
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    staging = staging_dir(out_dir, run_id)
+    # a first run keeps the scan's reads, compressed, for pass 2 (deleted as they are used)
+    spill_dir = staging / ".spill"
     with worker_pool(processes, settings.lang_seed) as pool:
         # ---- pass 1: read and hash every file: duplicates, unchanged files, line counts
         first_by_key: dict[str, str] = {}
@@ -244,6 +248,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 None,
                 pool if count_now else None,
                 index,
+                spill_dir / f"{index:05d}.pkl" if count_now else None,
             )
 
         # a re-run only stats (or hashes) files: ten times larger batches, fewer task runs
@@ -328,8 +333,6 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         # ---- pass 2: process and store what changed, batch by batch in the worker processes
         batches = plan(todo, settings, processes)
         same_batches = count_now and [len(b) for b in batches] == [len(b) for b in scan_batches]
-        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-        staging = staging_dir(out_dir, run_id)
         totals = {stage: StageStats(stage) for stage in STAGES}
         quarantine_counts: Counter[str] = Counter()
         written: Counter[str] = Counter()
@@ -341,10 +344,11 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         def submit_process(item: tuple[int, list[Discovered]]):
             part, batch = item
             dups = {d.rel_path: duplicates[d.rel_path] for d in batch if d.rel_path in duplicates}
-            hints = None
+            hints = spill = None
             if same_batches and batch[0] is scan_batches[part][0]:
                 shas, sites = site_hints[part]
                 hints = {shas[i * 8 : i * 8 + 8].hex(): s for i, s in enumerate(sites)}
+                spill = spill_dir / f"{part:05d}.pkl"
             return process_batch.submit(
                 _opaque(batch),
                 raw_dir,
@@ -355,6 +359,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 part,
                 work_pool,
                 _opaque(hints),
+                spill,
             )
 
         for done, report in enumerate(

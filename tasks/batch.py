@@ -36,8 +36,11 @@ def scan_batch(
     duplicates: dict[str, str] | None = None,
     pool: str | None = None,
     index: int = 0,
+    spill: Path | None = None,
 ) -> ScanReport:
-    report = run_in_worker(pool, scan_files, paths, raw_dir, settings, known, count, duplicates)
+    report = run_in_worker(
+        pool, scan_files, paths, raw_dir, settings, known, count, duplicates, spill
+    )
     get_run_logger().info("%d files: %s", len(paths), _stage_line(report.stats))
     return report
 
@@ -53,6 +56,7 @@ def process_batch(
     part: int,
     pool: str | None = None,
     site_hints: dict[str, int] | None = None,
+    spill: Path | None = None,
 ) -> BatchReport:
     report = run_in_worker(
         pool,
@@ -65,6 +69,7 @@ def process_batch(
         staging,
         part,
         site_hints,
+        spill,
     )
     get_run_logger().info(
         "%d files: %s; quarantined %s",

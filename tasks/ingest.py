@@ -263,10 +263,31 @@ def run_ingest(
     pass); such files become ``duplicate`` rows instead of a second copy of the article.
     """
     started = time.perf_counter()
+    return assemble_ingest(paths, read_all(paths, raw_dir, settings), duplicates, started)
+
+
+def read_all(
+    paths: list[Discovered], raw_dir: Path, settings: Settings
+) -> list[RawDoc | Quarantined | None]:
+    """``read_one`` of each path (None for a path refused at discovery), in order."""
+    return [
+        None if i.problem is not None else read_one(raw_dir, i.rel_path, settings) for i in paths
+    ]
+
+
+def assemble_ingest(
+    paths: list[Discovered],
+    results: list[RawDoc | Quarantined | None],
+    duplicates: dict[str, str] | None = None,
+    started: float | None = None,
+) -> StageResult[RawDoc]:
+    """The ingest stage's result from ``read_all``'s: documents, quarantine rows (discovery
+    problems, unreadable files, duplicates) in path order, and the counts."""
+    started = time.perf_counter() if started is None else started
     stats = StageStats("ingest", records_in=len(paths))
     docs: list[RawDoc] = []
     quarantined: list[Quarantined] = []
-    for item in paths:
+    for item, result in zip(paths, results, strict=True):
         if item.problem is not None:
             quarantined.append(
                 Quarantined(
@@ -274,9 +295,7 @@ def run_ingest(
                 )
             )
             stats.counts[f"quarantined:{item.problem}"] += 1
-            continue
-        result = read_one(raw_dir, item.rel_path, settings)
-        if isinstance(result, Quarantined):
+        elif isinstance(result, Quarantined):
             quarantined.append(result)
             stats.counts[f"quarantined:{result.error_class}"] += 1
         elif duplicates and (first := duplicates.get(result.source_path)) is not None:

@@ -10,11 +10,15 @@ module; this module only chains them and sums their counts. Their Prefect tasks 
 
 from __future__ import annotations
 
+import os
+import pickle
 import time
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow as pa
 
 from tasks.clean import (
     LineCounts,
@@ -26,7 +30,7 @@ from tasks.clean import (
     site_index,
 )
 from tasks.config import Settings
-from tasks.ingest import Discovered, run_fingerprint, run_ingest
+from tasks.ingest import Discovered, assemble_ingest, read_all, run_fingerprint, run_ingest
 from tasks.language import _engine, run_language
 from tasks.records import KEY_CHARS, Fingerprint, Quarantined, StageStats
 from tasks.store import run_store
@@ -112,6 +116,7 @@ def scan_files(
     known: dict | None = None,
     count: bool = True,
     duplicates: dict[str, str] | None = None,
+    spill: Path | None = None,
 ) -> ScanReport:
     """Pass 1 over a batch of files.
 
@@ -119,17 +124,50 @@ def scan_files(
     files are only stat-ed or hashed. Otherwise every file is read and, with ``count``, the
     keys of its lines are returned for the corpus-wide repeated-line counts. ``duplicates``
     (path -> first path) leaves known copies out. Unreadable files are left out: pass 2
-    quarantines them with their reason.
+    quarantines them with their reason. With ``spill``, what was read is also written there
+    (zstd-compressed pickle) for pass 2 to use instead of reading and decoding every file again.
     """
     if known is not None:
         result = run_fingerprint(paths, raw_dir, settings, known)
     else:
-        result = run_ingest(paths, raw_dir, settings, duplicates)
+        started = time.perf_counter()
+        loaded = read_all(paths, raw_dir, settings)
+        if spill is not None:
+            write_spill(spill, loaded)
+        result = assemble_ingest(paths, loaded, duplicates, started)
         result.stats.stage = "scan"
     started = time.perf_counter()
     items = _with_line_keys(result.items, count and known is None)
     result.stats.seconds += time.perf_counter() - started
     return ScanReport(items, result.stats)
+
+
+def write_spill(path: Path, loaded: list) -> None:
+    """Keep a batch's reads (``tasks.ingest.read_all``) on disk for pass 2 of the same run."""
+    raw = pickle.dumps(loaded, protocol=5)
+    data = pa.compress(raw, codec="zstd", asbytes=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(len(raw).to_bytes(8, "big") + data)
+    os.replace(tmp, path)
+
+
+def read_spill(path: Path, paths: list[Discovered]) -> list | None:
+    """The reads ``write_spill`` kept for exactly ``paths`` (then deleted), else None."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    size = int.from_bytes(raw[:8], "big")
+    loaded = pickle.loads(
+        pa.decompress(raw[8:], decompressed_size=size, codec="zstd", asbytes=True)
+    )
+    path.unlink(missing_ok=True)
+    if len(loaded) != len(paths) or any(
+        r is not None and r.source_path != p.rel_path for r, p in zip(loaded, paths, strict=True)
+    ):
+        return None
+    return loaded
 
 
 def repeated_only(counts: LineCounts, settings: Settings) -> LineCounts:
@@ -175,11 +213,20 @@ def process_files(
     staging: Path,
     part: int,
     site_hints: dict[str, int] | None = None,
+    spill: Path | None = None,
 ) -> BatchReport:
     """Pass 2 over a batch: ingest -> clean -> language -> translate -> store (part ``part``).
 
-    ``site_hints``: the scan pass' site per file (see ``tasks.clean.run_clean``)."""
-    ingested = run_ingest(paths, raw_dir, settings, duplicates)
+    ``site_hints``: the scan pass' site per file (see ``tasks.clean.run_clean``); ``spill``: the
+    scan pass' reads of this same batch (``scan_files``), used instead of reading again when
+    they are there and match ``paths``."""
+    started = time.perf_counter()
+    loaded = read_spill(spill, paths) if spill is not None else None
+    if loaded is None:
+        ingested = run_ingest(paths, raw_dir, settings, duplicates)
+    else:
+        ingested = assemble_ingest(paths, loaded, duplicates, started)
+        ingested.stats.counts["spill:reused"] += 1
     cleaned = run_clean(ingested.items, line_counts, settings, site_hints)
     del ingested.items[:]
     languaged = run_language(cleaned.items, settings)

@@ -58,6 +58,9 @@ def test_worker_processes_write_the_same_dataset_as_one_process(
     # the workers counted what they did: every stage reports time and records
     assert all(two["stage_seconds"][s] > 0 for s in ("ingest", "clean", "language", "store"))
     assert two["stage_counts"]["store"]["rows:articles"] == two["articles_written"]
+    # a first run's pass 2 used the scan's reads for every batch (no second read and decode)
+    assert two["stage_counts"]["ingest"]["spill:reused"] == two["batches"]
+    assert not list((tmp_path / "two").glob(".staging-*"))  # spills went with the staging dir
 
     # an incremental re-run with one file changed uses the same path and changes one row
     changed = sorted(p for p in corpus.rglob("*.txt") if p.stat().st_size > 500)[0]
@@ -227,3 +230,22 @@ def test_site_hints_from_the_scan_give_the_same_articles(corpus):
     profiles = load_profiles()
     wrong = {k: (v + 1) % len(profiles.sites) for k, v in hints.items()}
     assert run_clean(docs, None, settings, wrong).items != plain.items
+
+
+def test_pass_two_reuses_the_scans_reads_only_for_the_same_files(corpus, tmp_path):
+    from tasks.ingest import discover, read_all, run_ingest
+    from tasks.pipeline import read_spill, write_spill
+
+    settings = Settings.load(raw_dir=corpus, translate=False)
+    paths = discover(corpus)[:120]
+    spill = tmp_path / ".spill" / "00000.pkl"
+    write_spill(spill, read_all(paths, corpus, settings))
+    assert spill.stat().st_size < sum((corpus / p.rel_path).stat().st_size for p in paths)
+    loaded = read_spill(spill, paths)
+    assert loaded is not None and not spill.exists()  # used once, then deleted
+    fresh = run_ingest(paths, corpus, settings)
+    assert [d for d in loaded if d is not None and hasattr(d, "text")] == fresh.items
+    # another batch's spill (or none) is not used: pass 2 reads the files itself
+    write_spill(spill, read_all(paths[:60], corpus, settings))
+    assert read_spill(spill, paths) is None
+    assert read_spill(tmp_path / "missing.pkl", paths) is None
