@@ -5,8 +5,10 @@ The flow only composes the batch tasks of ``tasks/*``. It works in two passes ov
 1. scan (task ``scan-batch``): every batch is read and hashed and the keys of its lines are
    counted per site (for repeated-line detection); only content keys and lossy line counts are
    kept, so memory does not grow with the corpus.
-2. process (task ``process-batch``): each batch goes through ingest (again, from the page
-   cache) -> clean -> language -> translate -> store, and only a report comes back.
+2. process (task ``process-batch``): each batch goes through ingest -> clean -> language ->
+   translate -> store, and only a report comes back. On a first run the batches are those of
+   the scan, which kept its reads (zstd, in the staging directory) and its site detection for
+   them, so no file is read or recognised twice.
 
 The batch tasks run on the thread runner and hand their batch to one of ``Settings.processes``
 worker processes (``tasks.workers``): the stages are CPU-bound Python, so this is what uses
