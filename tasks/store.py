@@ -408,23 +408,42 @@ def carry_over(
     return carried
 
 
-def previous_rejects(out_dir: Path) -> dict[str, tuple[str, str]]:
-    """``source_path -> (source_sha256, "stage:error_class")`` of the quarantine rows in
+class Rejected(NamedTuple):
+    """What the existing dataset's quarantine says about one source file (``previous_rejects``)."""
+
+    sha256: str
+    label: str  # "stage:error_class"
+    reason: str
+
+    @property
+    def stage(self) -> str:
+        return self.label.split(":", 1)[0]
+
+
+def previous_rejects(out_dir: Path) -> dict[str, Rejected]:
+    """``source_path -> Rejected(sha256, "stage:error_class", reason)`` of the quarantine rows in
     ``out_dir`` that an unchanged file keeps instead of being processed again.
 
     Clean-stage rejects: their outcome depends on the whole corpus' line counts, so an unchanged
     one keeps its row rather than being cleaned again without them. Ingest rejects whose reason
     lies in the bytes alone (``tasks.ingest.STABLE_REJECTS``: empty, binary, undecodable): the
-    same bytes give the same row. Transient ones (vanished, unreadable) are always retried.
+    same bytes give the same row. Duplicates: kept when the flow finds the same bytes duplicating
+    the same first file (its row's reason names that file). Transient ones (vanished,
+    unreadable) are always retried.
     """
     from tasks.ingest import STABLE_REJECTS
 
-    index: dict[str, tuple[str, str]] = {}
+    index: dict[str, Rejected] = {}
+    columns = ["source_path", "stage", "error_class", "source_sha256", "reason"]
     for part in sorted((Path(out_dir) / "quarantine").glob("*.parquet")):
-        table = _read_part(part, ["source_path", "stage", "error_class", "source_sha256"])
-        for path, stage, cls, sha in zip(*(c.to_pylist() for c in table.columns), strict=True):
-            if sha and (stage == "clean" or (stage == "ingest" and cls in STABLE_REJECTS)):
-                index[path] = (sha, f"{stage}:{cls}")
+        table = _read_part(part, columns)
+        for path, stage, cls, sha, reason in zip(
+            *(c.to_pylist() for c in table.columns), strict=True
+        ):
+            if sha and (
+                stage in ("clean", "dedupe") or (stage == "ingest" and cls in STABLE_REJECTS)
+            ):
+                index[path] = Rejected(sha, f"{stage}:{cls}", reason)
     return index
 
 

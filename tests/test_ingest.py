@@ -204,7 +204,8 @@ def test_fingerprints_reuse_known_keys_and_read_the_rest(tmp_path):
     paths = [Discovered(n) for n in ("same.txt", "touched.txt", "changed.txt", "empty.txt")]
     result = run_fingerprint(paths, tmp_path, CFG, known)
     keys = {f.source_path: f.key for f in result.items}
-    assert keys["same.txt"] == "prev-article-id"  # not read at all
+    # not read at all: marked unchanged, no item (the flow has its row)
+    assert result.unchanged == bytes([1, 0, 0, 0]) and "same.txt" not in keys
     assert keys["touched.txt"] == "touched-id"  # read and hashed, not decoded
     assert keys["changed.txt"] == content_key("New text of a changed article.\n")[:16]
     # a refused file comes with its bytes' hash and no key: the flow keeps its quarantine row
@@ -235,7 +236,8 @@ def test_fingerprints_hash_a_file_modified_just_before_its_row_was_written(tmp_p
     # the same row written well after the mtime is trusted: the documented trade-off of
     # trust_mtime (as make and rsync), which ARTICLES_TRUST_MTIME=false turns off
     old = {"racy.txt": _known(doc, "old-id", processed_s=(mtime + 10 * RACY_NS) / 1e9)}
-    assert run_fingerprint(paths, tmp_path, CFG, old).items[0].key == "old-id"
+    trusted = run_fingerprint(paths, tmp_path, CFG, old)
+    assert trusted.unchanged == b"\x01" and not trusted.items
     strict = dataclasses.replace(CFG, trust_mtime=False)
     assert (
         run_fingerprint(paths, tmp_path, strict, old).items[0].key

@@ -90,6 +90,43 @@ def test_incremental_reruns_skip_replace_keep_and_prune(prefect_api, env):
             assert row == unchanged_before[row["source_path"]]
 
 
+def test_duplicate_rows_are_kept_while_their_file_and_first_copy_are_unchanged(prefect_api, env):
+    """A duplicate's row names its first copy: kept as it was while both are unchanged, and
+    re-decided when the first copy goes away (the duplicate becomes the article)."""
+    from flows.process_articles import process_articles
+
+    raw, out = env / "raw", env / "out"
+    raw.mkdir()
+    seed = (Path(__file__).parents[1] / "raw" / "003_day_az_ru_ekonomika.txt").read_bytes()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (raw / name).write_bytes(seed)
+
+    def rows(dataset):
+        table = pq.read_table(out / dataset).to_pylist()
+        return {r["source_path"]: r for r in table}
+
+    first = process_articles(raw_dir=str(raw), out_dir=str(out))
+    assert (first["articles_written"], first["duplicates"]) == (1, 2), first["accounting"]
+    dups = rows("quarantine")
+    assert dups["b.txt"]["reason"] == "b.txt: same content as a.txt"
+
+    # unchanged: the duplicate rows are carried over as they were, nothing is read again
+    second = process_articles(raw_dir=str(raw), out_dir=str(out))
+    assert second["balanced"] and second["duplicates"] == 2 and second["unchanged"] == 1
+    assert "duplicate" not in second["stage_counts"]["ingest"]
+    assert rows("quarantine") == dups  # same processed_at: carried, not rewritten
+
+    # the first copy is gone: b is the article now, c a duplicate of b
+    (raw / "a.txt").unlink()
+    third = process_articles(raw_dir=str(raw), out_dir=str(out), prune=True)
+    assert third["balanced"], third["accounting"]
+    assert (third["articles_written"], third["duplicates"], third["pruned"]) == (1, 1, 1)
+    assert set(rows("articles")) == {"b.txt"}
+    assert {p: r["reason"] for p, r in rows("quarantine").items()} == {
+        "c.txt": "c.txt: same content as b.txt"
+    }
+
+
 def _run_cli(raw: Path, out: Path, env_vars: dict, **popen) -> subprocess.Popen:
     cmd = [str(ARTICLES), "run", str(raw), "--out", str(out), "-q", "--batch-size", "10"]
     return subprocess.Popen(
