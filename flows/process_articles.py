@@ -50,6 +50,7 @@ from tasks.ingest import Discovered, discover, duplicate_reason
 from tasks.pipeline import PROCESS_STAGES, line_keys_of, repeated_only
 from tasks.records import StageStats
 from tasks.store import (
+    PartPaths,
     carry_over,
     commit_staging,
     previous_index,
@@ -212,8 +213,11 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
             out_dir,
         )
         full = True
-    previous = {} if full else previous_index(out_dir)
-    rejected_before = {} if full else previous_rejects(out_dir)
+    # the paths of each part's rows, so that carrying rows over reads no part again
+    article_parts: PartPaths = {}
+    reject_parts: PartPaths = {}
+    previous = {} if full else previous_index(out_dir, article_parts)
+    rejected_before = {} if full else previous_rejects(out_dir, reject_parts)
     logger.info(
         "%d files in %d batches under %s; %d articles already in %s; %d worker process(es)",
         len(paths),
@@ -422,9 +426,14 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
             _progress("process", done, len(batches))
 
     drop = {d.rel_path for d in todo} | (set(deleted) if prune else set())
-    carried = carry_over(out_dir, staging, drop)
+    carried = carry_over(out_dir, staging, drop, parts=article_parts)
     carried_rejects = carry_over(
-        out_dir, staging, set(), dataset="quarantine", only=set(unchanged_rejects)
+        out_dir,
+        staging,
+        set(),
+        dataset="quarantine",
+        only=set(unchanged_rejects),
+        parts=reject_parts,
     )
     if carried_rejects != len(unchanged_rejects):  # each one has exactly one row to carry
         raise RuntimeError(

@@ -345,9 +345,14 @@ class Known(NamedTuple):
     processed_us: int  # when its row was written (microseconds since the epoch)
 
 
-def previous_index(out_dir: Path) -> dict[str, Known]:
+# part file name -> the source_path of each of its rows, in order: filled by ``previous_index``
+# and ``previous_rejects`` so that ``carry_over`` need not read the parts again
+PartPaths = dict[str, list[str]]
+
+
+def previous_index(out_dir: Path, parts: PartPaths | None = None) -> dict[str, Known]:
     """``source_path -> Known(sha256, article_id, size, mtime, processed)`` of the articles
-    already in ``out_dir``."""
+    already in ``out_dir`` (and, into ``parts``, the paths of each part's rows)."""
     articles = Path(out_dir) / "articles"
     index: dict[str, Known] = {}
     for part in sorted(articles.glob("*.parquet")):
@@ -357,9 +362,12 @@ def previous_index(out_dir: Path) -> dict[str, Known]:
         table = file.read(
             columns=["source_path", "source_sha256", "article_id", "processed_at", *stat_columns]
         )
+        paths = table.column("source_path").to_pylist()
+        if parts is not None:
+            parts[part.name] = paths
         index.update(
             zip(
-                table.column("source_path").to_pylist(),
+                paths,
                 map(
                     Known,
                     table.column("source_sha256").to_pylist(),
@@ -381,30 +389,46 @@ def carry_over(
     drop: set[str],
     dataset: str = "articles",
     only: set[str] | None = None,
+    parts: PartPaths | None = None,
 ) -> int:
     """Bring the previous run's rows of ``dataset`` into staging, except those whose
     ``source_path`` is in ``drop`` (and, with ``only``, except those not in ``only``).
 
     A part none of whose rows is dropped is hard-linked (no copy, no rewrite); a part with
-    dropped rows is rewritten without them. Returns the number of rows carried over.
+    dropped rows is rewritten without them. ``parts`` (from ``previous_index`` or
+    ``previous_rejects`` of the same dataset) saves reading each part's paths again. Returns
+    the number of rows carried over.
     """
     schema = ARTICLE_SCHEMA if dataset == "articles" else QUARANTINE_SCHEMA
     previous = Path(out_dir) / dataset
     target = Path(staging) / dataset
     carried = 0
     for part in sorted(previous.glob("*.parquet")):
-        paths = _read_part(part, ["source_path"]).column("source_path").to_pylist()
-        keep = [p not in drop and (only is None or p in only) for p in paths]
-        if not any(keep):
+        paths = (parts or {}).get(part.name)
+        if paths is None:
+            paths = _read_part(part, ["source_path"]).column("source_path").to_pylist()
+        if not paths:
             continue
+        if only is None and drop.isdisjoint(paths):
+            keep = None  # every row
+        else:
+            keep = [p not in drop and (only is None or p in only) for p in paths]
+            if not any(keep):
+                continue
         target.mkdir(parents=True, exist_ok=True)
-        name = part.name if dataset == "articles" else f"carried-{part.name}"
-        if all(keep):
+        # a part keeps its name run after run (the run id in it is unique to the run that
+        # wrote it); versions up to 0.2.0 prefixed carried quarantine parts with "carried-"
+        # once per run, until the name was too long for the file system: undone here
+        name = part.name
+        while name.startswith("carried-"):
+            name = name.removeprefix("carried-")
+        if keep is None or all(keep):
             os.link(part, target / name)
+            carried += len(paths)
         else:
             table = _read_part(part).cast(schema).filter(pa.array(keep))
             write_table_atomic(table, target / name)
-        carried += sum(keep)
+            carried += sum(keep)
     return carried
 
 
@@ -420,7 +444,7 @@ class Rejected(NamedTuple):
         return self.label.split(":", 1)[0]
 
 
-def previous_rejects(out_dir: Path) -> dict[str, Rejected]:
+def previous_rejects(out_dir: Path, parts: PartPaths | None = None) -> dict[str, Rejected]:
     """``source_path -> Rejected(sha256, "stage:error_class", reason)`` of the quarantine rows in
     ``out_dir`` that an unchanged file keeps instead of being processed again.
 
@@ -429,7 +453,7 @@ def previous_rejects(out_dir: Path) -> dict[str, Rejected]:
     lies in the bytes alone (``tasks.ingest.STABLE_REJECTS``: empty, binary, undecodable): the
     same bytes give the same row. Duplicates: kept when the flow finds the same bytes duplicating
     the same first file (its row's reason names that file). Transient ones (vanished,
-    unreadable) are always retried.
+    unreadable) are always retried. ``parts``: as in ``previous_index``.
     """
     from tasks.ingest import STABLE_REJECTS
 
@@ -437,6 +461,8 @@ def previous_rejects(out_dir: Path) -> dict[str, Rejected]:
     columns = ["source_path", "stage", "error_class", "source_sha256", "reason"]
     for part in sorted((Path(out_dir) / "quarantine").glob("*.parquet")):
         table = _read_part(part, columns)
+        if parts is not None:
+            parts[part.name] = table.column("source_path").to_pylist()
         for path, stage, cls, sha, reason in zip(
             *(c.to_pylist() for c in table.columns), strict=True
         ):

@@ -109,12 +109,15 @@ def test_duplicate_rows_are_kept_while_their_file_and_first_copy_are_unchanged(p
     assert (first["articles_written"], first["duplicates"]) == (1, 2), first["accounting"]
     dups = rows("quarantine")
     assert dups["b.txt"]["reason"] == "b.txt: same content as a.txt"
+    part_names = sorted(p.name for p in (out / "quarantine").iterdir())
 
     # unchanged: the duplicate rows are carried over as they were, nothing is read again
     second = process_articles(raw_dir=str(raw), out_dir=str(out))
     assert second["balanced"] and second["duplicates"] == 2 and second["unchanged"] == 1
     assert "duplicate" not in second["stage_counts"]["ingest"]
     assert rows("quarantine") == dups  # same processed_at: carried, not rewritten
+    # carried parts keep their names, run after run (they once grew a prefix per run)
+    assert sorted(p.name for p in (out / "quarantine").iterdir()) == part_names
 
     # the first copy is gone: b is the article now, c a duplicate of b
     (raw / "a.txt").unlink()
