@@ -47,7 +47,7 @@ from tasks.batch import process_batch, scan_batch
 from tasks.clean import LineCounts
 from tasks.config import Settings
 from tasks.ingest import Discovered, discover, duplicate_reason
-from tasks.pipeline import PROCESS_STAGES, line_keys_of, repeated_only
+from tasks.pipeline import PROCESS_STAGES, ScanReport, line_keys_of, repeated_only
 from tasks.records import StageStats
 from tasks.store import (
     PartPaths,
@@ -121,8 +121,8 @@ class Found:
 
 
 @task(name="discover-files", cache_policy=NO_CACHE)
-def discover_files(raw_dir: Path) -> Found:
-    return Found(discover(raw_dir))
+def discover_files(raw_dir: Path, known: dict | None = None) -> Found:
+    return Found(discover(raw_dir, known))
 
 
 def _run_name() -> str:
@@ -201,10 +201,6 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     out_dir.mkdir(parents=True, exist_ok=True)
     for action in recover(out_dir):
         logger.warning("recovered from an interrupted run: %s", action)
-    paths = discover_files(raw_dir).paths
-    _name_run(len(paths), logger)
-    processes = _processes(settings, len(paths))
-    scan_batches = plan(paths, settings, processes)
     fingerprint = config_fingerprint(settings)
     if not full and previous_fingerprint(out_dir) not in (None, fingerprint):
         logger.warning(
@@ -218,6 +214,12 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     reject_parts: PartPaths = {}
     previous = {} if full else previous_index(out_dir, article_parts)
     rejected_before = {} if full else previous_rejects(out_dir, reject_parts)
+    # a re-run: discovery also tells the files whose stat matches their row (not read again)
+    known = previous if previous and settings.trust_mtime else None
+    paths = discover_files(raw_dir, _opaque(known)).paths
+    _name_run(len(paths), logger)
+    processes = _processes(settings, len(paths))
+    scan_batches = plan(paths, settings, processes)
     logger.info(
         "%d files in %d batches under %s; %d articles already in %s; %d worker process(es)",
         len(paths),
@@ -256,14 +258,17 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         def submit_scan(item: tuple[int, list[Discovered]]):
             index, batch = item
             known = None
-            if not count_now:  # re-run: unchanged files are only stat-ed (or hashed)
+            if not count_now:  # re-run: files untouched by their stat are not scanned at all
+                batch = [d for d in batch if not d.unchanged]
+                if not batch:
+                    return _Ready(ScanReport([], StageStats("scan")))
                 # threads share the index; another runner ships only the batch's part of it
                 known = previous
                 if not _on_threads():
                     known = {
                         d.rel_path: previous[d.rel_path] for d in batch if d.rel_path in previous
                     }
-            # a re-run's scan is mostly os.stat: not worth starting the workers for
+            # a re-run's scan hashes a few files: not worth starting the workers for
             return scan_batch.submit(
                 _opaque(batch),
                 raw_dir,
@@ -282,8 +287,8 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
             if count_now
             else plan(paths, dataclasses.replace(settings, batch_size=10 * settings.batch_size))
         )
-        # stat-ing files is a few microseconds of Python each: threads would only fight over
-        # the GIL (measured: 4 threads 3x slower than 1), so re-run batches go one at a time
+        # hashing a few files each: threads would only fight over the GIL (measured when these
+        # batches still stat-ed every file: 4 threads 3x slower than 1), so one at a time
         window = 2 * processes if count_now else 1
 
         def take(path: str, sha: str, key: str | None, site=None, line_keys=None) -> None:
@@ -327,12 +332,11 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                         shas += bytes.fromhex(doc.sha[:16])
                         sites.append(doc.site_index)
                 site_hints.append((bytes(shas), sites))
-            # in path order: the batch's files, those with an item or marked unchanged by stat
+            # in path order: the batch's files, scanned or found untouched by discovery
             scanned = {doc.path: doc for doc in result.items}
-            mask = result.unchanged
-            for i, item in enumerate(first_pass[done - 1]):
+            for item in first_pass[done - 1]:
                 path = item.rel_path
-                if mask and mask[i]:  # not read: its row says what it is
+                if item.unchanged:  # not read: its row says what it is
                     row = previous[path]
                     take(path, row.sha256, row.article_id)
                 elif (doc := scanned.get(path)) is not None:
@@ -524,6 +528,18 @@ def _on_threads() -> bool:
     """Whether this flow run's tasks run on threads of this process."""
     ctx = FlowRunContext.get()
     return ctx is not None and isinstance(ctx.task_runner, ThreadPoolTaskRunner)
+
+
+class _Ready:
+    """A result at hand, in place of a task's future (``_stream`` only calls ``result()``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
 
 
 def _stream(submit: Callable[[Any], Any], items: list, in_flight: int) -> Iterator[Any]:

@@ -31,6 +31,8 @@ class Discovered:
     rel_path: str
     problem: str | None = None  # error_class when the file is refused at discovery
     detail: str | None = None
+    # a re-run: size and mtime are those of the file's row (``stat_unchanged``), not read again
+    unchanged: bool = False
 
 
 def _suffix(name: str) -> str:
@@ -39,12 +41,17 @@ def _suffix(name: str) -> str:
     return name[i:] if 0 < i < len(name) - 1 else ""
 
 
-def discover(raw_dir: Path) -> list[Discovered]:
+def discover(raw_dir: Path, known: Mapping | None = None) -> list[Discovered]:
     """Find input files recursively: ``*.txt`` and extension-less files, sorted by path.
 
     Symlinks are never followed (a link to a file inside the input directory is read as that
     file once, by its own path; links out of the directory and directory links are refused),
     so a directory loop cannot trap the walk.
+
+    ``known`` (a re-run: path -> ``tasks.store.Known`` of the existing rows): a file whose size
+    and mtime are those of its row, and safely older than the row, is marked ``unchanged`` and
+    not read at all (as make, rsync and git do; ``Settings.trust_mtime``). The ``stat`` comes
+    from the directory walk itself, once per file with a row.
     """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -87,6 +94,13 @@ def discover(raw_dir: Path) -> list[Discovered]:
                     )
                     continue
                 found.append(Discovered(rel, "symlink", f"symlink to {target.relative_to(root)}"))
+                continue
+            if known is not None and (row := known.get(rel)) is not None:
+                try:
+                    unchanged = stat_unchanged(entry.stat(follow_symlinks=False), row)
+                except OSError:
+                    unchanged = False  # the scan says what is wrong with it
+                found.append(Discovered(rel, None, None, unchanged))
                 continue
             found.append(Discovered(rel))
     found.sort(key=lambda d: d.rel_path)
@@ -342,52 +356,33 @@ def stat_unchanged(st: os.stat_result, previous) -> bool:
     )
 
 
-@dataclass
-class Fingerprints(StageResult[Fingerprint]):
-    """``run_fingerprint``'s result: ``items`` for the files it read or hashed, and a byte per
-    path of the batch in ``unchanged`` (1: size and mtime are those of its row, not read).
-
-    Unchanged files get no object of their own: the flow has their row already, and at 100k
-    files two objects per file were most of the scan's cost."""
-
-    unchanged: bytes = b""
-
-
 def run_fingerprint(
     paths: list[Discovered],
     raw_dir: Path,
     settings: Settings,
     known: Mapping,
-) -> Fingerprints:
-    """The scan of a re-run: path, byte hash and content key of every readable file.
+) -> StageResult[Fingerprint]:
+    """The scan of a re-run: path, byte hash and content key of every file it is given.
 
     ``known`` maps a path to what the existing dataset says of it (``tasks.store.Known``:
-    sha256, article id, size, mtime, when its row was written). A file whose size and mtime are
-    those of its row (and that was not modified just before the row was written) is not read
-    at all (``Settings.trust_mtime``, as make, rsync and git do: marked in ``unchanged``, no
-    item); otherwise a file whose bytes
-    hash the same is not decoded again. Either way its key is the row's article id. Other files
-    are read as by ``run_ingest``; files it would quarantine are left out here (the process
-    pass handles them).
+    sha256, article id, size, mtime, when its row was written). Files whose stat showed them
+    untouched are not given (``discover`` marks them). A file whose bytes hash as its row's is
+    not decoded again: its key is the row's article id. Other files are read as by
+    ``run_ingest``; files it would quarantine are left out here (the process pass handles them),
+    except refused ones whose refusal lies in their bytes (their hash, no key).
     """
     started = time.perf_counter()
     stats = StageStats("scan", records_in=len(paths))
     prints: list[Fingerprint] = []
-    unchanged = bytearray(len(paths))
-    root = os.fspath(raw_dir) + os.sep
-    trust_mtime = settings.trust_mtime
-    for i, item in enumerate(paths):
+    root = os.fspath(raw_dir)
+    for item in paths:
         if item.problem is not None:
             continue
         previous = known.get(item.rel_path)
         if previous is not None:
             try:
-                path = root + item.rel_path
-                st = os.stat(path)
-                if trust_mtime and stat_unchanged(st, previous):
-                    unchanged[i] = 1
-                    continue
-                if st.st_size <= settings.max_file_bytes:
+                path = os.path.join(root, item.rel_path)
+                if os.stat(path).st_size <= settings.max_file_bytes:
                     with open(path, "rb") as fh:
                         sha = hashlib.sha256(fh.read()).hexdigest()
                     if sha == previous.sha256:
@@ -408,9 +403,6 @@ def run_fingerprint(
             # no key: the flow only compares its bytes with its quarantine row's
             prints.append(Fingerprint(result.source_path, result.source_sha256, None))
             stats.counts[f"refused:{result.error_class}"] += 1
-    n_stat = unchanged.count(1)
-    if n_stat:
-        stats.counts["unchanged:stat"] = n_stat
-    stats.records_out = len(prints) + n_stat
+    stats.records_out = len(prints)
     stats.seconds = time.perf_counter() - started
-    return Fingerprints(prints, stats, unchanged=bytes(unchanged))
+    return StageResult(prints, stats)

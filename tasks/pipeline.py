@@ -71,14 +71,11 @@ class ScanReport:
     with tracemalloc).
     """
 
-    __slots__ = ("items", "stats", "unchanged")
+    __slots__ = ("items", "stats")
 
-    def __init__(self, items: list[Scanned], stats: StageStats, unchanged: bytes = b"") -> None:
+    def __init__(self, items: list[Scanned], stats: StageStats) -> None:
         self.items = items
         self.stats = stats
-        # a re-run: a byte per path of the batch, 1 for a file whose stat matches its row
-        # (``tasks.ingest.Fingerprints``); such files have no item
-        self.unchanged = unchanged
 
 
 def line_keys_of(doc: Scanned) -> array:
@@ -123,17 +120,15 @@ def scan_files(
 ) -> ScanReport:
     """Pass 1 over a batch of files.
 
-    With ``known`` (a re-run: path -> ``tasks.store.Known`` of the existing rows) unchanged
-    files are only stat-ed (and marked in ``ScanReport.unchanged``) or hashed. Otherwise every file is read and, with ``count``, the
+    With ``known`` (a re-run: path -> ``tasks.store.Known`` of the existing rows) files with a
+    row are only hashed (those ``discover`` found untouched by their stat are not given). Otherwise every file is read and, with ``count``, the
     keys of its lines are returned for the corpus-wide repeated-line counts. ``duplicates``
     (path -> first path) leaves known copies out. Unreadable files are left out: pass 2
     quarantines them with their reason. With ``spill``, what was read is also written there
     (zstd-compressed pickle) for pass 2 to use instead of reading and decoding every file again.
     """
-    unchanged = b""
     if known is not None:
         result = run_fingerprint(paths, raw_dir, settings, known)
-        unchanged = result.unchanged
     else:
         started = time.perf_counter()
         loaded = read_all(paths, raw_dir, settings)
@@ -144,7 +139,7 @@ def scan_files(
     started = time.perf_counter()
     items = _with_line_keys(result.items, count and known is None)
     result.stats.seconds += time.perf_counter() - started
-    return ScanReport(items, result.stats, unchanged)
+    return ScanReport(items, result.stats)
 
 
 def write_spill(path: Path, loaded: list) -> None:

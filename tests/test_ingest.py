@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import os
 import time
 from pathlib import Path
@@ -201,25 +200,28 @@ def test_fingerprints_reuse_known_keys_and_read_the_rest(tmp_path):
         "touched.txt": _known(touched, "touched-id"),
         "changed.txt": Known("0" * 64, "old", None, None, 0),  # a row without stat columns
     }
-    paths = [Discovered(n) for n in ("same.txt", "touched.txt", "changed.txt", "empty.txt")]
+    # discovery stats the files with a row: only the untouched one is marked, not read again
+    found = discover(tmp_path, known)
+    assert {d.rel_path: d.unchanged for d in found} == {
+        "changed.txt": False,
+        "empty.txt": False,
+        "same.txt": True,
+        "touched.txt": False,
+    }
+    assert not any(d.unchanged for d in discover(tmp_path))  # a first run: nothing known
+
+    paths = [d for d in found if not d.unchanged]
     result = run_fingerprint(paths, tmp_path, CFG, known)
     keys = {f.source_path: f.key for f in result.items}
-    # not read at all: marked unchanged, no item (the flow has its row)
-    assert result.unchanged == bytes([1, 0, 0, 0]) and "same.txt" not in keys
     assert keys["touched.txt"] == "touched-id"  # read and hashed, not decoded
     assert keys["changed.txt"] == content_key("New text of a changed article.\n")[:16]
     # a refused file comes with its bytes' hash and no key: the flow keeps its quarantine row
     # when the hash is that of the row, and the process pass quarantines it again otherwise
     assert keys["empty.txt"] is None
-    assert result.stats.counts == {
-        "unchanged:stat": 1,
-        "unchanged:hash": 1,
-        "read": 1,
-        "refused:empty": 1,
-    }
+    assert result.stats.counts == {"unchanged:hash": 1, "read": 1, "refused:empty": 1}
 
 
-def test_fingerprints_hash_a_file_modified_just_before_its_row_was_written(tmp_path):
+def test_discovery_does_not_trust_a_file_modified_just_before_its_row_was_written(tmp_path):
     """git's racily-clean case: a write in the same mtime tick as the read cannot be seen by
     stat, so a row written within RACY_NS of the file's mtime does not trust it."""
     from tasks.ingest import RACY_NS, run_fingerprint
@@ -229,17 +231,13 @@ def test_fingerprints_hash_a_file_modified_just_before_its_row_was_written(tmp_p
     mtime = doc.mtime_ns
     _write(tmp_path, "racy.txt", b"Modified text.\n")  # same size
     os.utime(tmp_path / "racy.txt", ns=(mtime, mtime))  # and the same mtime
-    paths = [Discovered("racy.txt")]
     racy = {"racy.txt": _known(doc, "old-id", processed_s=(mtime + RACY_NS // 2) / 1e9)}
-    result = run_fingerprint(paths, tmp_path, CFG, racy)
+    (found,) = discover(tmp_path, racy)
+    assert not found.unchanged
+    result = run_fingerprint([found], tmp_path, CFG, racy)
     assert result.items[0].key == content_key("Modified text.\n")[:16]
     # the same row written well after the mtime is trusted: the documented trade-off of
-    # trust_mtime (as make and rsync), which ARTICLES_TRUST_MTIME=false turns off
+    # trust_mtime (as make and rsync), which ARTICLES_TRUST_MTIME=false turns off (the flow
+    # then gives discovery no rows, and every file with a row is hashed)
     old = {"racy.txt": _known(doc, "old-id", processed_s=(mtime + 10 * RACY_NS) / 1e9)}
-    trusted = run_fingerprint(paths, tmp_path, CFG, old)
-    assert trusted.unchanged == b"\x01" and not trusted.items
-    strict = dataclasses.replace(CFG, trust_mtime=False)
-    assert (
-        run_fingerprint(paths, tmp_path, strict, old).items[0].key
-        == (content_key("Modified text.\n")[:16])
-    )
+    assert discover(tmp_path, old)[0].unchanged
