@@ -14,6 +14,7 @@ Prefect starts a temporary API for the run (with a raised start-up timeout and a
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -42,6 +43,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows import process_articles as pa
+
+    # The ~130k objects the imports made (Prefect's, mostly) live as long as the process: moved
+    # out of the collector's reach, its full passes over the run's own objects get cheaper
+    # (a re-run of 100k unchanged files: 5.85 -> 5.47 s, median of 9 runs side by side).
+    gc.freeze()
 
     progress = Progress(
         TextColumn("{task.description}"),

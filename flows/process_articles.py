@@ -47,7 +47,7 @@ from tasks.batch import process_batch, scan_batch
 from tasks.clean import LineCounts
 from tasks.config import Settings
 from tasks.ingest import Discovered, discover, duplicate_reason
-from tasks.pipeline import PROCESS_STAGES, ScanReport, line_keys_of, repeated_only
+from tasks.pipeline import PROCESS_STAGES, Scanned, line_keys_of, repeated_only
 from tasks.records import StageStats
 from tasks.store import (
     PartPaths,
@@ -258,10 +258,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         def submit_scan(item: tuple[int, list[Discovered]]):
             index, batch = item
             known = None
-            if not count_now:  # re-run: files untouched by their stat are not scanned at all
-                batch = [d for d in batch if not d.unchanged]
-                if not batch:
-                    return _Ready(ScanReport([], StageStats("scan")))
+            if not count_now:  # re-run: hash what discovery could not rule out
                 # threads share the index; another runner ships only the batch's part of it
                 known = previous
                 if not _on_threads():
@@ -281,11 +278,15 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 spill_dir / f"{index:05d}.pkl" if count_now else None,
             )
 
-        # a re-run only stats (or hashes) files: ten times larger batches, fewer task runs
+        # a re-run scans only the files discovery could not rule out by their stat (changed,
+        # new, refused or duplicate ones), in ten times larger batches: fewer task runs
         first_pass = (
             scan_batches
             if count_now
-            else plan(paths, dataclasses.replace(settings, batch_size=10 * settings.batch_size))
+            else plan(
+                [d for d in paths if not d.unchanged],
+                dataclasses.replace(settings, batch_size=10 * settings.batch_size),
+            )
         )
         # hashing a few files each: threads would only fight over the GIL (measured when these
         # batches still stat-ed every file: 4 threads 3x slower than 1), so one at a time
@@ -323,27 +324,42 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
             ):
                 unchanged_rejects[path] = before.label
 
-        for done, result in enumerate(_stream(submit_scan, list(enumerate(first_pass)), window), 1):
-            scan_seconds += result.stats.seconds
-            if count_now:
-                shas, sites = bytearray(), array("h")
-                for doc in result.items:
-                    if doc.site_index is not None:
-                        shas += bytes.fromhex(doc.sha[:16])
-                        sites.append(doc.site_index)
-                site_hints.append((bytes(shas), sites))
-            # in path order: the batch's files, scanned or found untouched by discovery
-            scanned = {doc.path: doc for doc in result.items}
-            for item in first_pass[done - 1]:
-                path = item.rel_path
-                if item.unchanged:  # not read: its row says what it is
-                    row = previous[path]
-                    take(path, row.sha256, row.article_id)
-                elif (doc := scanned.get(path)) is not None:
-                    keys = line_keys_of(doc) if doc.line_keys is not None else None
-                    take(path, doc.sha, doc.key, doc.site, keys)
-            lines.end_batch()
-            _progress("scan", done, len(first_pass))
+        def scanned_in_order() -> Iterator[Scanned]:
+            """The scan's items in path order, batch after batch, with each batch's bookkeeping."""
+            nonlocal scan_seconds
+            for done, result in enumerate(
+                _stream(submit_scan, list(enumerate(first_pass)), window), 1
+            ):
+                scan_seconds += result.stats.seconds
+                if count_now:
+                    shas, sites = bytearray(), array("h")
+                    for doc in result.items:
+                        if doc.site_index is not None:
+                            shas += bytes.fromhex(doc.sha[:16])
+                            sites.append(doc.site_index)
+                    site_hints.append((bytes(shas), sites))
+                yield from sorted(result.items, key=lambda d: d.path)
+                lines.end_batch()
+                _progress("scan", done, len(first_pass))
+
+        # every file in path order: scanned, or found untouched by discovery (its row says what
+        # it is); both sequences are sorted by path, so this is a merge
+        docs = scanned_in_order()
+        doc = next(docs, None)
+        for item in paths:
+            path = item.rel_path
+            if item.unchanged:
+                row = previous[path]
+                take(path, row.sha256, row.article_id)
+                continue
+            while doc is not None and doc.path < path:
+                doc = next(docs, None)
+            if doc is not None and doc.path == path:
+                keys = line_keys_of(doc) if doc.line_keys is not None else None
+                take(path, doc.sha, doc.key, doc.site, keys)
+                doc = next(docs, None)
+        for _ in docs:  # whatever bookkeeping is left after the last item
+            pass
         todo = [
             d for d in paths if d.rel_path not in unchanged and d.rel_path not in unchanged_rejects
         ]
@@ -528,18 +544,6 @@ def _on_threads() -> bool:
     """Whether this flow run's tasks run on threads of this process."""
     ctx = FlowRunContext.get()
     return ctx is not None and isinstance(ctx.task_runner, ThreadPoolTaskRunner)
-
-
-class _Ready:
-    """A result at hand, in place of a task's future (``_stream`` only calls ``result()``)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def result(self) -> Any:
-        return self.value
 
 
 def _stream(submit: Callable[[Any], Any], items: list, in_flight: int) -> Iterator[Any]:
