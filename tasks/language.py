@@ -51,21 +51,24 @@ Design (measured on the dev set /work/shared/langid-dev, 300 lines per language 
   profile. 5-fold on own text it lifts az word pairs without ə 69 -> 81 % but drops own tr
   word pairs 90 -> 83 % and tr sentences to 97 %; on dev it lowers az word pairs 91.7 ->
   90.7 % and tr word pairs 95.0 -> 93.0 %.
-  So plain langdetect's right answers stay identical except tr -> az in 3 of 2,118 dev cases,
-  all marker-less two-word pairs (12 before the markers, 6 before ``_TR_SPELLING``). Zero is
-  reachable only by never calling a marker-less short text az: dev az word pairs 91.7 ->
-  84.3 %, below the 90 % floor. Measured and rejected: a floor on the walk's az probability
-  for such ties (0.72 would spare 2 of the 3 and cost 3 az word pairs: a threshold fitted to
-  two dev lines); markers for the words of the 3 (sınır is also az, "it breaks").
+  Plain langdetect's right answers stay identical on the dev set (2,118 cases). The last 3
+  differences (tr -> az, marker-less two-word pairs) went with markers from the same classes
+  as the others: "ruhsat" (kha, az ruxsət), "rövanş" (French ö, az revanş) and "aykırı" (no
+  az cognate), each class widened by other true members so that they are classes, not the
+  dev words alone; since the dev lines showed them, the held-back set is the real test. Zero
+  had been out of reach by thresholds: never calling a marker-less short text az costs dev az
+  word pairs 91.7 -> 84.3 % (below the 90 % floor); a floor on the walk's az probability for
+  such ties (0.72 spared 2 of the 3 and cost 3 az word pairs) was a threshold fitted to two
+  dev lines; "sınır" is also az ("it breaks") and stays no marker.
 * Kazakh (no langdetect profile; plain labels it ru/uk): >= 10 % of the Cyrillic words holding
   ә ғ қ ң ө ұ ү һ -> kk (kk sentences 99.0 %, word pairs 78.3 %).
 * "und" (score 0.0): no letters after removing URLs/e-mails, a lone capitalised word (a name,
   "NATO"), or only short all-capital words; also langdetect finding no features.
 * Results (ours vs plain, ``.venv/bin/python benchmarks/langid_eval.py --check``):
   sentences az 99.7/0.0, en 100/99.7, ru 99.3/96.0, tr 100/99.3, uk 98.7/97.3, kk 99.0/0.0;
-  word pairs az 91.7/0.0, en 99.0/55.7, ru 94.7/86.7, tr 96.0/83.3 (95.0 before
-  ``_TR_SPELLING``), uk 89.7/88.0, kk 78.3/0.0 (%); where plain langdetect is right (2,118)
-  ours differs on 3 (all tr -> az, see above). The one az sentence still "tr" ("Atası
+  word pairs az 91.7/0.0, en 99.0/55.7, ru 94.7/86.7, tr 97.0/83.3 (95.0 before
+  ``_TR_SPELLING``, 96.0 before the last markers), uk 89.7/88.0, kk 78.3/0.0 (%); where plain
+  langdetect is right (2,118) ours differs on none (see above). The one az sentence still "tr" ("Atası
   Mustafa, anası Fatma Ağyoldur.") has no ə and no marker. Throughput (same command, dev
   fragments) 25,600 fragments/s against 370/s for plain langdetect (69x; markers spare most
   az/tr re-runs; 6,900/s before the speed-up below, on a busier machine).
@@ -409,7 +412,17 @@ _TR_SPELLING = re.compile(
     # (xain), hatıra (xatirə), husus (xüsus), hayal (xəyal), ahlak (əxlaq), şahıs/şahsi
     # (şəxs), tahmin (təxmin), mahsus (məxsus)
     r"|^(?:tarih|hizmet|halk|hariç|harita|hazine|hoş|hain|hatıra|husus|hayal|ahlak|şahıs|şahs"
-    r"|tahmin|mahsus)"
+    r"|tahmin|mahsus"
+    # more of the same class, added when the dev set showed "ruhsat" (az ruxsət): ruhsat,
+    # tahta (taxta), taht (taxt), sahte (saxta), baht (bəxt), ihtiyar (ixtiyar), ihtisas
+    # (ixtisas), ihraç/ihracat (ixrac, ixracat), tahliye (təxliyə), tahrip (təxrib), şeyh
+    # (şeyx), nüsha (nüsxə), hurma (xurma), horoz (xoruz)
+    r"|ruhsat|taht|sahte|baht|ihtiyar|ihtisas|ihraç|ihracat|tahliye|tahrip|şeyh|nüsha|hurma"
+    r"|horoz)"
+    # French loans with ö where az writes e (from Russian): rövanş (revanş), şoför (şofer),
+    # kuaför; and aykırı ("contrary to", az zidd), a Turkish word az does not use; both added
+    # when the dev set showed "rövanşı" and "aykırı"
+    r"|^(?:rövanş|şoför|kuaför|aykırı)"
     r"|^gel(?:d|en|i|m)|^git(?:t|m)|^kal(?:dı|ır|mak|an|acak|mış)"
     # -den/-ten (az -dən/-tən), -meli (az -məli), -abil-/-ebil- written fused (az writes
     # "ola bilər" apart; "qabil" is az)

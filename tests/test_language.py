@@ -308,6 +308,10 @@ def test_az_tr_markers_never_point_the_wrong_way_on_our_own_text(name, lang):
         ("iştirak edib", (1, 0)),  # Arabic kaf stays k in az too: no tr marker
         ("tarih hizmet", (0, 2)),  # tr h for kha (az tarix, xidmət)
         ("şüşə sınır", (0, 0)),  # az "it breaks": sınır is no Turkish marker
+        ("silah ruhsatı", (0, 1)),  # kha again (az ruxsət)
+        ("yasağa aykırı", (0, 1)),  # aykırı: tr only (az zidd); yasağa is az too
+        ("rövanşı turgay", (0, 1)),  # French ö (az revanş)
+        ("ruxsət revanş zidd", (1, 0)),  # the az spellings: no tr marker (x is az's)
     ],
 )
 def test_az_tr_markers_examples(text, expected):
