@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import time
 import uuid
 from array import array
@@ -49,6 +50,7 @@ from tasks.config import Settings
 from tasks.ingest import Discovered, discover, duplicate_reason
 from tasks.pipeline import PROCESS_STAGES, Scanned, line_keys_of, repeated_only
 from tasks.records import StageStats
+from tasks.runlock import run_lock
 from tasks.store import (
     PartPaths,
     carry_over,
@@ -164,7 +166,47 @@ def process_articles(
         batch_size=batch_size,
         processes=processes,
     )
-    return run_pipeline(settings, full=full, prune=prune)
+    # one run at a time per output directory (a second one fails at once, naming the first)
+    with run_lock(settings.out_dir) as lock:
+        ctx = FlowRunContext.get()
+        run = ctx.flow_run if ctx is not None else None
+        lock.describe(
+            {
+                "pid": os.getpid(),
+                "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                "flow_run_id": str(run.id) if run else None,
+                "flow_run_name": run.name if run else None,
+            }
+        )
+        if lock.killed is not None:
+            _mark_killed_run(lock.killed)
+        return run_pipeline(settings, full=full, prune=prune)
+
+
+def _mark_killed_run(killed: dict[str, Any]) -> None:
+    """The previous run on this output was killed (its lock file was never emptied): say so,
+    and mark its flow run Crashed in Prefect if it still shows as running there."""
+    logger = get_run_logger()
+    logger.warning(
+        "the previous run on this output (pid %s, started %s, flow run %s) was killed before "
+        "it finished; its leftovers are removed now",
+        killed.get("pid"),
+        killed.get("started"),
+        killed.get("flow_run_name") or killed.get("flow_run_id"),
+    )
+    run_id = killed.get("flow_run_id")
+    if not run_id:
+        return
+    try:
+        from prefect.states import Crashed
+
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(uuid.UUID(run_id))
+            if run.state is not None and not run.state.is_final():
+                message = "the process was killed; the next run on its output recovered it"
+                client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+    except Exception as exc:  # e.g. recorded by another (temporary) API: a detail, not an error
+        logger.warning("could not mark the killed flow run %s as crashed: %s", run_id, exc)
 
 
 class _LineCounter:

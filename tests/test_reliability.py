@@ -3,12 +3,14 @@ of an interrupted commit, and any bytes as input (issue: reliability and scale).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -137,7 +139,8 @@ def _run_cli(raw: Path, out: Path, env_vars: dict, **popen) -> subprocess.Popen:
     )
 
 
-def test_sigkill_during_the_write_stage_then_rerun_equals_an_uninterrupted_run(prefect_server, env):
+def test_sigkill_during_the_write_stage_then_rerun_equals_an_uninterrupted_run(prefect_api, env):
+    prefect_server = prefect_api
     raw = env / "raw"
     write_corpus(raw, 240, seed=5)
     child_env = dict(os.environ, PREFECT_API_URL=prefect_server)
@@ -171,8 +174,15 @@ def test_sigkill_during_the_write_stage_then_rerun_equals_an_uninterrupted_run(p
     assert dataset(out) == before
     assert list(out.glob(".staging-*"))
 
+    killed_run = json.loads((out / ".run.lock").read_text())["flow_run_id"]
     rerun = _run_cli(raw, out, child_env)
     assert rerun.wait(timeout=300) == 0, rerun.stderr.read()
+    # the killed run no longer shows as running in Prefect: the re-run marked it Crashed
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(uuid.UUID(killed_run)).state
+    assert state.is_crashed(), state
     assert not list(out.glob(".staging-*")) and not list(out.glob(".trash-*"))
     got, want = dataset(out), dataset(reference)
     assert [r["source_path"] for r in got] == [r["source_path"] for r in want]
