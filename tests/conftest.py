@@ -61,6 +61,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _drain_prefect_services() -> None:
+    """Send the logs and events Prefect's background services still hold to the session's
+    server before it stops (else they fail at interpreter exit: "All connection attempts
+    failed")."""
+    import sys
+
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for service in (APILogWorker, EventsWorker):
+        service.drain_all(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """A real local Prefect server (``articles server start``) on a free loopback port.
@@ -85,6 +100,7 @@ def prefect_server(tmp_path_factory):
     try:
         yield url
     finally:
+        _drain_prefect_services()
         assert server.stop(port) == 0
         for key, value in saved.items():
             if value is None:

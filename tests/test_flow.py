@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -181,14 +182,18 @@ def test_bad_input_corpus_reconciles_exactly(prefect_api, isolated, monkeypatch)
     assert outcome_again == expected
 
 
-def test_cli_run_prints_summary_and_is_recorded_with_artifacts(prefect_server, tmp_path):
+def test_cli_run_prints_summary_and_is_recorded_with_artifacts(prefect_api, tmp_path):
+    """The CLI's run is in the session's server (the in-process client below talks to it too:
+    ``prefect_api``), under a name no other run has."""
+    prefect_server = prefect_api
     env = dict(os.environ)
     env.update(
         PREFECT_API_URL=prefect_server,
         ARGOS_PACKAGES_DIR=str(tmp_path / "argos"),
         ARTICLES_CACHE_DIR=str(tmp_path / "cache"),
     )
-    raw = tmp_path / "dump"
+    dump = f"dump-{uuid.uuid4().hex[:8]}"
+    raw = tmp_path / dump
     shutil.copytree(RAW, raw)
     out = tmp_path / "out"
     articles_exe = Path(sys.executable).parent / "articles"
@@ -210,12 +215,12 @@ def test_cli_run_prints_summary_and_is_recorded_with_artifacts(prefect_server, t
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_="dump"))
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=dump))
         )
-        assert runs, "the CLI's flow run is not in the API"
+        assert len(runs) == 1, "the CLI's flow run is not in the API"
         run = runs[0]
         assert run.state.is_completed()
-        assert run.name == f"articles dump -> out ({len(SAMPLE_FILES)} files)"
+        assert run.name == f"articles {dump} -> out ({len(SAMPLE_FILES)} files)"
         artifacts = client.read_artifacts()
         keys = {a.key for a in artifacts if a.flow_run_id == run.id}
         assert {"run-report", "articles-by-language"} <= keys
