@@ -256,9 +256,15 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     reject_parts: PartPaths = {}
     previous = {} if full else previous_index(out_dir, article_parts)
     rejected_before = {} if full else previous_rejects(out_dir, reject_parts)
-    # a re-run: discovery also tells the files whose stat matches their row (not read again)
-    known = previous if previous and settings.trust_mtime else None
+    # a re-run: discovery also tells the files whose stat matches their row (not read again):
+    # articles, and the quarantine rows the flow can decide without reading the file
+    known = None
+    if (previous or rejected_before) and settings.trust_mtime:
+        known = {path: row for path, row in rejected_before.items() if row.keyless}
+        known.update(previous)
     paths = discover_files(raw_dir, _opaque(known)).paths
+    if known:
+        _read_duplicates_of_changed_files(paths, previous, rejected_before)
     _name_run(len(paths), logger)
     processes = _processes(settings, len(paths))
     scan_batches = plan(paths, settings, processes)
@@ -391,8 +397,13 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
         for item in paths:
             path = item.rel_path
             if item.unchanged:
-                row = previous[path]
-                take(path, row.sha256, row.article_id)
+                row = previous.get(path)
+                if row is not None:
+                    take(path, row.sha256, row.article_id)
+                else:  # refused for its bytes, or a duplicate: its quarantine row says what
+                    reject = rejected_before[path]
+                    first = reject.duplicate_of
+                    take(path, reject.sha256, previous[first].article_id if first else None)
                 continue
             while doc is not None and doc.path < path:
                 doc = next(docs, None)
@@ -559,6 +570,24 @@ def previous_fingerprint(out_dir: Path) -> str | None:
         return str(json.loads(summary.read_text()).get("config_fingerprint", ""))
     except (OSError, ValueError):
         return ""
+
+
+def _read_duplicates_of_changed_files(
+    paths: list[Discovered], previous: dict, rejected_before: dict
+) -> None:
+    """An untouched duplicate is decided from its row only while its first copy is an untouched
+    article too (its content key is that article's id); otherwise it is read again."""
+    untouched = None
+    for item in paths:
+        if not item.unchanged or item.rel_path in previous:
+            continue
+        first = rejected_before[item.rel_path].duplicate_of
+        if first is None:
+            continue
+        if untouched is None:
+            untouched = {d.rel_path for d in paths if d.unchanged}
+        if first not in previous or first not in untouched:
+            item.unchanged = False
 
 
 def _name_run(n_files: int, logger) -> None:

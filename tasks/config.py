@@ -63,7 +63,9 @@ class Settings:
     compute_type: str = "int8"
     device: str = "cpu"
     # --- pipeline version recorded in every row
-    pipeline_version: str = "0.2.0"  # 0.2.0: source_size_bytes, source_mtime_ns columns
+    # 0.2.0: source_size_bytes, source_mtime_ns columns; 0.3.0: quarantine source_mtime_ns,
+    # duplicate_of
+    pipeline_version: str = "0.3.0"
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

@@ -238,13 +238,18 @@ def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quara
         )
     if not data.strip():
         what = "empty" if size == 0 else "whitespace-only"
-        return Quarantined(rel_path, "ingest", "empty", f"{rel_path}: file is {what}", size, sha)
+        reason = f"{rel_path}: file is {what}"
+        return Quarantined(rel_path, "ingest", "empty", reason, size, sha, mtime_ns)
     if reason := _binary_reason(data):
-        return Quarantined(rel_path, "ingest", "binary", f"{rel_path}: {reason}", size, sha)
+        return Quarantined(
+            rel_path, "ingest", "binary", f"{rel_path}: {reason}", size, sha, mtime_ns
+        )
     try:
         text, encoding = decode(data)
     except (UnicodeDecodeError, ValueError) as exc:
-        return Quarantined(rel_path, "ingest", "undecodable", f"{rel_path}: {exc}", size, sha)
+        return Quarantined(
+            rel_path, "ingest", "undecodable", f"{rel_path}: {exc}", size, sha, mtime_ns
+        )
     text = normalise_text(text)
     if not text.strip():
         return Quarantined(
@@ -254,6 +259,7 @@ def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quara
             f"{rel_path}: no text after decoding ({encoding})",
             size,
             sha,
+            mtime_ns,
         )
     return RawDoc(
         source_path=rel_path,
@@ -327,6 +333,8 @@ def assemble_ingest(
                     duplicate_reason(result.source_path, first),
                     result.size_bytes,
                     result.source_sha256,
+                    result.mtime_ns,
+                    first,
                 )
             )
             stats.counts["duplicate"] += 1

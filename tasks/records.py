@@ -102,6 +102,8 @@ class Quarantined:
     reason: str  # human-readable message naming the problem
     size_bytes: int | None = None
     source_sha256: str | None = None
+    mtime_ns: int | None = None  # the file's mtime when read (re-runs trust size + mtime)
+    duplicate_of: str | None = None  # a duplicate: the first file with its content
 
 
 @dataclass(slots=True)

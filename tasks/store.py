@@ -27,7 +27,9 @@ import pyarrow.parquet as pq
 
 from tasks.records import Article, Quarantined
 
-SCHEMA_VERSION = "1"
+# 1: first release; 2 (pipeline 0.2.0): articles source_size_bytes, source_mtime_ns;
+# 3 (pipeline 0.3.0): quarantine source_mtime_ns, duplicate_of
+SCHEMA_VERSION = "3"
 
 FRAGMENT_TYPE = pa.struct(
     [
@@ -176,6 +178,19 @@ QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
     ("reason", pa.string(), False, "Human-readable reason naming the file and the problem"),
     ("size_bytes", pa.int64(), True, "Size of the raw file in bytes, when known"),
     ("source_sha256", pa.string(), True, "SHA-256 of the raw bytes, when read"),
+    (
+        "source_mtime_ns",
+        pa.int64(),
+        True,
+        "Modification time of the raw file when read (ns since the epoch), when read",
+    ),
+    (
+        "duplicate_of",
+        pa.string(),
+        True,
+        "For a duplicate (error_class duplicate): the file with the same content whose article"
+        " row holds it",
+    ),
     ("processed_at", pa.timestamp("us", tz="UTC"), False, "When the run saw the file (UTC)"),
     ("pipeline_version", pa.string(), False, "Version of the pipeline"),
 ]
@@ -266,6 +281,8 @@ def _quarantine_row(q: Quarantined, processed_at: datetime, version: str) -> dic
         "reason": q.reason,
         "size_bytes": q.size_bytes,
         "source_sha256": q.source_sha256,
+        "source_mtime_ns": q.mtime_ns,
+        "duplicate_of": q.duplicate_of,
         "processed_at": _us(processed_at),
         "pipeline_version": version,
     }
@@ -456,37 +473,61 @@ class Rejected(NamedTuple):
     sha256: str
     label: str  # "stage:error_class"
     reason: str
+    size_bytes: int | None = None
+    mtime_ns: int | None = None  # None in datasets written before 0.3.0
+    processed_us: int = 0
+    duplicate_of: str | None = None
 
     @property
     def stage(self) -> str:
         return self.label.split(":", 1)[0]
 
+    @property
+    def keyless(self) -> bool:
+        """Whether the flow can decide this file from the row alone, without its content key,
+        when its size and mtime say it is untouched: a refusal by its bytes (no key at all) or a
+        duplicate (its key is its first copy's article id). A clean-stage reject's key is
+        needed to find later copies of it: such files are hashed."""
+        return self.stage == "ingest" or (self.stage == "dedupe" and bool(self.duplicate_of))
+
 
 def previous_rejects(out_dir: Path, parts: PartPaths | None = None) -> dict[str, Rejected]:
-    """``source_path -> Rejected(sha256, "stage:error_class", reason)`` of the quarantine rows in
-    ``out_dir`` that an unchanged file keeps instead of being processed again.
+    """``source_path -> Rejected(sha256, "stage:error_class", reason, ...)`` of the quarantine
+    rows in ``out_dir`` that an unchanged file keeps instead of being processed again.
 
     Clean-stage rejects: their outcome depends on the whole corpus' line counts, so an unchanged
     one keeps its row rather than being cleaned again without them. Ingest rejects whose reason
     lies in the bytes alone (``tasks.ingest.STABLE_REJECTS``: empty, binary, undecodable): the
     same bytes give the same row. Duplicates: kept when the flow finds the same bytes duplicating
-    the same first file (its row's reason names that file). Transient ones (vanished,
-    unreadable) are always retried. ``parts``: as in ``previous_index``.
+    the same first file (``duplicate_of``). Transient ones (vanished, unreadable) are always
+    retried. ``parts``: as in ``previous_index``.
     """
     from tasks.ingest import STABLE_REJECTS
 
     index: dict[str, Rejected] = {}
-    columns = ["source_path", "stage", "error_class", "source_sha256", "reason"]
+    columns = ["source_path", "stage", "error_class", "source_sha256", "reason", "size_bytes"]
+    columns += ["source_mtime_ns", "duplicate_of", "processed_at"]
     for part, table in _read_parts(Path(out_dir) / "quarantine", columns):
+        paths = table.column("source_path").to_pylist()
         if parts is not None:
-            parts[part.name] = table.column("source_path").to_pylist()
-        for path, stage, cls, sha, reason in zip(
-            *(c.to_pylist() for c in table.columns), strict=True
-        ):
+            parts[part.name] = paths
+        rows = zip(
+            paths,
+            table.column("stage").to_pylist(),
+            table.column("error_class").to_pylist(),
+            table.column("source_sha256").to_pylist(),
+            table.column("reason").to_pylist(),
+            _column_or_none(table, "size_bytes"),
+            _column_or_none(table, "source_mtime_ns"),
+            _timestamp_us(table.column("processed_at")),
+            _column_or_none(table, "duplicate_of"),
+            strict=True,
+        )
+        for path, stage, cls, sha, reason, size, mtime, processed, first in rows:
             if sha and (
                 stage in ("clean", "dedupe") or (stage == "ingest" and cls in STABLE_REJECTS)
             ):
-                index[path] = Rejected(sha, f"{stage}:{cls}", reason)
+                index[path] = Rejected(sha, f"{stage}:{cls}", reason, size, mtime, processed, first)
     return index
 
 

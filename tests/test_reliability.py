@@ -100,8 +100,10 @@ def test_duplicate_rows_are_kept_while_their_file_and_first_copy_are_unchanged(p
     raw, out = env / "raw", env / "out"
     raw.mkdir()
     seed = (Path(__file__).parents[1] / "raw" / "003_day_az_ru_ekonomika.txt").read_bytes()
+    hour_ago = time.time() - 3600
     for name in ("a.txt", "b.txt", "c.txt"):
         (raw / name).write_bytes(seed)
+        os.utime(raw / name, (hour_ago, hour_ago))  # not "racily clean": size+mtime are trusted
 
     def rows(dataset):
         table = pq.read_table(out / dataset).to_pylist()
@@ -111,12 +113,14 @@ def test_duplicate_rows_are_kept_while_their_file_and_first_copy_are_unchanged(p
     assert (first["articles_written"], first["duplicates"]) == (1, 2), first["accounting"]
     dups = rows("quarantine")
     assert dups["b.txt"]["reason"] == "b.txt: same content as a.txt"
+    assert dups["b.txt"]["duplicate_of"] == "a.txt" and dups["b.txt"]["source_mtime_ns"]
     part_names = sorted(p.name for p in (out / "quarantine").iterdir())
 
     # unchanged: the duplicate rows are carried over as they were, nothing is read again
     second = process_articles(raw_dir=str(raw), out_dir=str(out))
     assert second["balanced"] and second["duplicates"] == 2 and second["unchanged"] == 1
     assert "duplicate" not in second["stage_counts"]["ingest"]
+    assert second["stage_seconds"]["scan"] == 0  # decided by size+mtime: no file was read
     assert rows("quarantine") == dups  # same processed_at: carried, not rewritten
     # carried parts keep their names, run after run (they once grew a prefix per run)
     assert sorted(p.name for p in (out / "quarantine").iterdir()) == part_names
@@ -127,8 +131,8 @@ def test_duplicate_rows_are_kept_while_their_file_and_first_copy_are_unchanged(p
     assert third["balanced"], third["accounting"]
     assert (third["articles_written"], third["duplicates"], third["pruned"]) == (1, 1, 1)
     assert set(rows("articles")) == {"b.txt"}
-    assert {p: r["reason"] for p, r in rows("quarantine").items()} == {
-        "c.txt": "c.txt: same content as b.txt"
+    assert {p: (r["reason"], r["duplicate_of"]) for p, r in rows("quarantine").items()} == {
+        "c.txt": ("c.txt: same content as b.txt", "b.txt")
     }
 
 
