@@ -239,10 +239,38 @@ class _Output:
     truncated: bool  # hit max_decoding_length: the model did not stop by itself
 
 
-def translate_texts(pkg: PackageInfo, texts: list[str], settings: Settings) -> list[_Output]:
-    """Translate sentences with one package in one batched call, with Argos' options
-    (``apply_packaged_translation``: beam 4, 1 hypothesis, length penalty 0.2,
-    ``replace_unknowns``, max decoding length 256, batches by tokens)."""
+ARGOS_BATCH_TOKENS = 32  # argostranslate.settings.batch_size (ARGOS_BATCH_SIZE)
+
+
+def argos_batches(lengths: list[int], limit: int = ARGOS_BATCH_TOKENS) -> list[list[int]]:
+    """How CTranslate2 batches one paragraph's sentences in Argos' call (``rebatch_input``:
+    longest first; a batch grows while (size + 1) x its longest length <= ``limit`` tokens)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        if batches and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= limit:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def translate_texts(
+    pkg: PackageInfo,
+    texts: list[str],
+    settings: Settings,
+    paragraphs: list[list[int]] | None = None,
+) -> list[_Output]:
+    """Translate sentences with one package, with Argos' options (``apply_packaged_translation``:
+    beam 4, 1 hypothesis, length penalty 0.2, ``replace_unknowns``, max decoding length 256).
+
+    Padding changes CTranslate2's numbers slightly, enough to flip near-ties in the beam
+    (measured: 2 of 100 sentences of a random-weights model). So a sentence is decoded exactly
+    as in Argos' call for its paragraph (``paragraphs``: indices of ``texts`` that Argos would
+    translate in one call; default: each text alone): where Argos pads it (short sentences
+    share a 32-token batch) it goes in that same small batch; every other one goes in a big
+    batch of sentences of its own length, unpadded, which gives what it gets alone. The calls
+    run asynchronously, on all ``inter_threads`` workers at once."""
     if not texts:
         return []
     loaded = _load(pkg, settings)
@@ -250,21 +278,16 @@ def translate_texts(pkg: PackageInfo, texts: list[str], settings: Settings) -> l
     # Each text becomes one or more pieces of at most MAX_SOURCE_TOKENS tokens.
     pieces: list[list[str]] = []
     owner: list[int] = []
+    first_piece: list[int] = []
     for i, text in enumerate(texts):
         tokens = tok.encode(text) or ["<unk>"]
+        first_piece.append(len(pieces))
         for start in range(0, len(tokens), MAX_SOURCE_TOKENS):
             pieces.append(tokens[start : start + MAX_SOURCE_TOKENS])
             owner.append(i)
-    # Batches hold inputs of ONE length: padding changes CTranslate2's numbers slightly, enough
-    # to flip near-ties in the beam (measured: 2 of 100 sentences of a random-weights model), so
-    # a padded batch would not always give Argos' English; unpadded ones give exactly what a
-    # sentence decoded alone gives. Each length's call runs asynchronously, so batches run on
-    # all inter_threads workers at once; CTranslate2 cuts each into max_batch_tokens batches.
-    by_length: dict[int, list[int]] = defaultdict(list)
-    for k, piece in enumerate(pieces):
-        by_length[len(piece)].append(k)
+    calls = _plan_calls(pieces, owner, first_piece, paragraphs or [[i] for i in range(len(texts))])
     pending = []
-    for _length, ks in sorted(by_length.items()):
+    for ks in calls:
         batch = [pieces[k] for k in ks]
         prefix = [[pkg.target_prefix]] * len(batch) if pkg.target_prefix else None
         async_results = translator.translate_batch(
@@ -298,8 +321,45 @@ def translate_texts(pkg: PackageInfo, texts: list[str], settings: Settings) -> l
     ]
 
 
+def _plan_calls(
+    pieces: list[list[str]],
+    owner: list[int],
+    first_piece: list[int],
+    paragraphs: list[list[int]],
+) -> list[list[int]]:
+    """Piece indices per translate_batch call (see translate_texts)."""
+    n_pieces = [0] * len(first_piece)
+    for i in owner:
+        n_pieces[i] += 1
+    padded: list[list[int]] = []
+    by_length: dict[int, list[int]] = defaultdict(list)
+    seen: set[int] = set()
+    for para in paragraphs:
+        para = list(dict.fromkeys(i for i in para if i not in seen))
+        seen.update(para)
+        whole = [i for i in para if n_pieces[i] == 1]  # cut sentences: Argos differs anyway
+        lengths = [len(pieces[first_piece[i]]) for i in whole]
+        for batch in argos_batches(lengths):
+            if len({lengths[j] for j in batch}) > 1:
+                padded.append([first_piece[whole[j]] for j in batch])
+                continue
+            for j in batch:
+                by_length[lengths[j]].append(first_piece[whole[j]])
+        for i in para:
+            if n_pieces[i] > 1:
+                for k in range(first_piece[i], first_piece[i] + n_pieces[i]):
+                    by_length[len(pieces[k])].append(k)
+    for k in range(len(pieces)):  # texts in no paragraph: alone
+        if owner[k] not in seen:
+            by_length[len(pieces[k])].append(k)
+    return padded + [ks for _, ks in sorted(by_length.items())]
+
+
 def translate_route(
-    route: list[PackageInfo], texts: list[str], settings: Settings
+    route: list[PackageInfo],
+    texts: list[str],
+    settings: Settings,
+    paragraphs: list[list[int]] | None = None,
 ) -> list[_Output]:
     """Sentences through every package of a route (a pivot's second package gets the first
     one's English of each sentence)."""
@@ -307,7 +367,7 @@ def translate_route(
     current = texts
     truncated = [False] * len(texts)
     for pkg in route:
-        outs = translate_texts(pkg, current, settings)
+        outs = translate_texts(pkg, current, settings, paragraphs)
         truncated = [a or o.truncated for a, o in zip(truncated, outs, strict=True)]
         current = [o.text for o in outs]
     return [_Output(o.tokens, o.text, t) for o, t in zip(outs, truncated, strict=True)]
@@ -532,8 +592,10 @@ def _translate_route(
             done[t] = _Sentence(t, tokens, text_en, suspect, cached=True)
     missing = [t for t in unique if t not in done]
     if missing:
+        position = {t: i for i, t in enumerate(missing)}
+        paragraphs = [[position[s.text] for s in sents if s.text in position] for _, sents in items]
         try:
-            outs = translate_route(route, missing, settings)
+            outs = translate_route(route, missing, settings, paragraphs)
             new_rows = []
             for src, out in zip(missing, outs, strict=True):
                 suspect = assess_translation(src, out.text, lang, truncated=out.truncated)

@@ -34,6 +34,7 @@ import numpy as np
 import sentencepiece as spm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from argos_builder import metadata_for, save_ct2_model, write_package  # noqa: E402
 
@@ -260,31 +261,10 @@ def _bpe_codes(words: list[str]) -> str:
     return "#version: 0.2\n" + "".join(m + "\n" for m in merges)
 
 
-class BpeTokenizer:
-    """Argos' BPE pipeline (argostranslate.tokenizer.BPETokenizer): Moses punctuation
-    normalisation and tokenisation, subword-nmt segmentation; decode joins ``@@ `` and
-    detokenises with Moses."""
-
-    def __init__(self, codes_path: Path, from_code: str, to_code: str):
-        from argostranslate.apply_bpe import BPE
-        from sacremoses import MosesDetokenizer, MosesPunctNormalizer, MosesTokenizer
-
-        self.normalizer = MosesPunctNormalizer(from_code)
-        self.tokenizer = MosesTokenizer(from_code)
-        self.detokenizer = MosesDetokenizer(to_code)
-        with open(codes_path, encoding="utf-8") as f:
-            self.bpe = BPE(f)
-
-    def encode(self, text: str) -> list[str]:
-        tokenized = " ".join(self.tokenizer.tokenize(self.normalizer.normalize(text)))
-        return self.bpe.segment_tokens(tokenized.strip("\r\n ").split(" "))
-
-    def decode(self, tokens: list[str]) -> str:
-        return self.detokenizer.detokenize(" ".join(tokens).replace("@@ ", "").split(" "))
-
-
 def _bpe_vocab(words: list[str], codes_path: Path, from_code: str, to_code: str) -> list[str]:
-    tok = BpeTokenizer(codes_path, from_code, to_code)
+    from tasks.translate import BPETokenizer  # Argos' BPE pipeline
+
+    tok = BPETokenizer(codes_path, from_code, to_code)
     vocab: dict[str, None] = dict.fromkeys(SPECIALS)
     for w in words:
         pieces = tok.bpe.segment_tokens([w])
@@ -367,7 +347,6 @@ __all__ = [
     "GLOSSARIES",
     "RU_EN",
     "UK_RU",
-    "BpeTokenizer",
     "build_glossary_package",
     "expected_english",
     "glossary_spec",
