@@ -398,3 +398,26 @@ def test_extracted_package_has_argos_layout(built, tmp_path):
     for name in ("bpe.model", "model/model.bin", "model/config.json"):
         assert (root / name).is_file()
     assert (root / "model" / "shared_vocabulary.json").is_file()
+
+
+def test_argos_batches_follow_ctranslate2_rebatching():
+    # longest first; a batch grows while (size + 1) x its longest length <= 32 tokens
+    assert tr.argos_batches([10, 12, 30, 5, 40, 16, 16]) == [[4], [2], [5, 6], [1, 0], [3]]
+    assert tr.argos_batches([8, 8, 8, 8, 8]) == [[0, 1, 2, 3], [4]]
+    assert tr.argos_batches([]) == []
+
+
+def test_every_piece_is_decoded_once_padded_as_argos_pads_it():
+    lengths = [10, 12, 30, 5, 40, 16, 16, 300, 7]
+    pieces, owner, first = [], [], []
+    for i, n in enumerate(lengths):
+        first.append(len(pieces))
+        for start in range(0, n, tr.MAX_SOURCE_TOKENS):
+            pieces.append(["x"] * min(tr.MAX_SOURCE_TOKENS, n - start))
+            owner.append(i)
+    calls = tr._plan_calls(pieces, owner, first, [[0, 1, 2, 3], [4, 5, 6, 7, 6]])
+    flat = sorted(k for ks in calls for k in ks)
+    assert flat == list(range(len(pieces)))
+    # the only padded call is Argos' [12, 10] batch; every other call has one length
+    mixed = [ks for ks in calls if len({len(pieces[k]) for k in ks}) > 1]
+    assert mixed == [[first[1], first[0]]]
