@@ -125,7 +125,9 @@ ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         "body_en",
         pa.string(),
         False,
-        "English text: English fragments as they are, others translated; untranslated ones marked '[untranslated:xx] ...'",
+        "English text: English fragments as they are, others translated; untranslated ones "
+        "marked '[untranslated:xx] <source text>', and fragments whose translation is suspect "
+        "marked '[suspect:xx] <source text>' (the suspect output is kept in fragments.text_en)",
     ),
     (
         "fragments",
