@@ -321,7 +321,8 @@ def az_tr_letters(words: Sequence[str]) -> tuple[int, int]:
 
 # Kazakh without any of its own letters (ә ғ қ ң ө ұ ү һ) is asked of lingua only for a text of
 # at most this many words: a longer Kazakh text shows one of them (or і beside ы/э/ъ/ё), while
-# lingua's Kazakh model claims some Ukrainian sentences with none (see _cyrillic_question).
+# lingua's Kazakh model claims some Ukrainian sentences with none (tune half: 10 uk sentences
+# called kk by lingua restricted to the 6 languages; see _kk_possible).
 _KK_BARE_MAX_WORDS = 3
 # A Cyrillic text of more words that langdetect calls ru or uk keeps langdetect's answer: its
 # n-gram walk over a whole sentence is as good as lingua's there and costs less (tune half:
