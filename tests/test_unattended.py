@@ -1,0 +1,67 @@
+"""Unattended runs (issue 12): any input tree (FIFOs, names that are not UTF-8), files that
+change while read, and the server commands a script expects."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from tasks.store import exact_path
+
+SEED = Path(__file__).parents[1] / "raw" / "003_day_az_ru_ekonomika.txt"
+OTHER = Path(__file__).parents[1] / "raw" / "002_trend_az_energetika.txt"
+
+
+def _rows(out: Path, dataset: str) -> dict[str, dict]:
+    """Rows by their exact path (the file system's name, as ``os.fsdecode`` gives it)."""
+    table = pq.read_table(out / dataset).to_pylist()
+    return {exact_path(r["source_path"], r["source_path_bytes"]): r for r in table}
+
+
+def test_file_names_that_are_not_utf8_become_ordinary_rows_and_round_trip(prefect_api, tmp_path):
+    from flows.process_articles import process_articles
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    (raw / "cp1251").mkdir(parents=True)
+    braw = os.fsencode(raw)
+    names = {
+        b"caf\xff.txt": SEED.read_bytes(),  # Latin-1 / Windows
+        b"cp1251/\xcd\xee\xe2\xee\xf1\xf2\xe8.txt": OTHER.read_bytes(),  # "Новости" in cp1251
+        b"copy-\xfe.txt": SEED.read_bytes(),  # a duplicate of caf\xff.txt, named as badly
+        b"caf\\xff.txt": b"",  # a real backslash: the same text as the first one's escaped form
+    }
+    hour_ago = time.time() - 3600
+    for name, data in names.items():
+        path = os.path.join(braw, name)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        os.utime(path, (hour_ago, hour_ago))  # not "racily clean": size+mtime are trusted
+    first = process_articles(raw_dir=str(raw), out_dir=str(out))
+    assert first["balanced"], first["accounting"]
+    assert (first["articles_written"], first["duplicates"], first["quarantined"]) == (2, 1, 1)
+
+    articles, rejects = _rows(out, "articles"), _rows(out, "quarantine")
+    assert set(articles) | set(rejects) == {os.fsdecode(n) for n in names}
+    latin = articles[os.fsdecode(b"caf\xff.txt")]
+    assert latin["source_path"] == "caf\\xff.txt"  # the documented escaped form
+    assert latin["source_path_bytes"] == b"caf\xff.txt"  # the exact name
+    cyr = articles[os.fsdecode(b"cp1251/\xcd\xee\xe2\xee\xf1\xf2\xe8.txt")]
+    assert cyr["source_path"] == "cp1251/\\xcd\\xee\\xe2\\xee\\xf1\\xf2\\xe8.txt"
+    # every exact path opens the file it names
+    for path in [*articles, *rejects]:
+        assert os.path.isfile(os.path.join(braw, os.fsencode(path)))
+    dup = rejects[os.fsdecode(b"copy-\xfe.txt")]
+    assert dup["reason"] == "copy-\\xfe.txt: same content as caf\\xff.txt"
+    assert exact_path(dup["duplicate_of"], dup["duplicate_of_bytes"]) == os.fsdecode(b"caf\xff.txt")
+    backslash = rejects["caf\\xff.txt"]  # valid UTF-8: no bytes column needed
+    assert backslash["source_path_bytes"] is None and backslash["error_class"] == "empty"
+
+    # unchanged: nothing read again, every row carried as it was
+    second = process_articles(raw_dir=str(raw), out_dir=str(out))
+    assert second["balanced"] and second["articles_written"] == 0, second["accounting"]
+    assert (second["unchanged"], second["duplicates"]) == (2, 1)
+    assert second["stage_seconds"]["scan"] == 0
+    assert _rows(out, "articles") == articles and _rows(out, "quarantine") == rejects
