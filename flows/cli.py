@@ -262,7 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     srv = sub.add_parser("server", help="local Prefect server with the UI (background)")
     srv.add_argument("action", choices=["start", "stop", "status"])
-    srv.add_argument("--port", type=int, default=None, help="default 4200")
+    srv.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="start: default 4200 (ARTICLES_SERVER_PORT); stop/status: default every server "
+        "articles started, on any port",
+    )
     srv.set_defaults(func=_cmd_server)
 
     serve = sub.add_parser("serve", help="serve the process-articles deployment 'local'")

@@ -3,7 +3,8 @@ served deployment of ``process-articles`` (``articles serve``).
 
 The server listens on 127.0.0.1 only. Its PID and log files live in
 ``$ARTICLES_STATE_DIR`` (default ``~/.cache/news-articles-pipeline``) as
-``prefect-server-<port>.pid`` / ``.log``. ``PREFECT_UI_API_URL`` is set to the server's own API
+``prefect-server-<port>.pid`` / ``.log``, one pair per port: ``stop`` and ``status`` without
+``--port`` find every server ``articles`` started, on any port. ``PREFECT_UI_API_URL`` is set to the server's own API
 URL, so the UI works on any port (without it the UI calls port 4200).
 
 Background processes started from a non-interactive shell inherit SIGINT as "ignored", and
@@ -61,6 +62,29 @@ def _read_pid(port: int) -> int | None:
     return pid
 
 
+def started_servers() -> list[tuple[int, int]]:
+    """``(port, pid)`` of every server ``articles server start`` started that is still alive
+    (its state file names it); state files of dead servers are removed."""
+    found = []
+    for path in sorted(state_dir().glob("prefect-server-*.pid")):
+        try:
+            port = int(path.stem.removeprefix("prefect-server-"))
+        except ValueError:
+            continue
+        pid = _read_pid(port)
+        if pid is None:
+            path.unlink(missing_ok=True)
+        else:
+            found.append((port, pid))
+    return found
+
+
+def stop_command(port: int) -> str:
+    """The command that stops the server on ``port``."""
+    default = prefect_env.port_from_env(None)
+    return "articles server stop" + ("" if port == default else f" --port {port}")
+
+
 def start(port: int, timeout: float = 90.0) -> int:
     url = prefect_env.api_url(port)
     if prefect_env.healthy(url):
@@ -93,19 +117,37 @@ def start(port: int, timeout: float = 90.0) -> int:
             return 1
         if prefect_env.healthy(url, timeout=1.0):
             print(f"Prefect server running (pid {proc.pid}): UI http://{prefect_env.HOST}:{port}")
-            print(f"  API {url}; log {log_file(port)}; stop with: articles server stop")
+            print(f"  API {url}; log {log_file(port)}; stop with: {stop_command(port)}")
             return 0
         time.sleep(0.5)
     print(f"Prefect server not healthy after {timeout:.0f} s; see {log_file(port)}")
     return 1
 
 
-def stop(port: int, timeout: float = 20.0) -> int:
+def stop(port: int | None = None, timeout: float = 20.0) -> int:
+    """Stop the server ``articles`` started on ``port``, or (None) every one it started.
+    Exit code 0 when at least one was stopped, 1 when there was none to stop."""
+    if port is None:
+        servers = started_servers()
+        if not servers:
+            print(f"no Prefect server started by articles is running (state in {state_dir()})")
+            return 1
+        return max(_stop_one(p, timeout) for p, _ in servers)
+    if _read_pid(port) is None:
+        pid_file(port).unlink(missing_ok=True)
+        others = ", ".join(f"{stop_command(p)} (pid {pid})" for p, pid in started_servers())
+        print(
+            f"no Prefect server started by articles on port {port}"
+            + (f"; running: {others}" if others else "")
+        )
+        return 1
+    return _stop_one(port, timeout)
+
+
+def _stop_one(port: int, timeout: float) -> int:
     pid = _read_pid(port)
     if pid is None:
-        pid_file(port).unlink(missing_ok=True)
-        print(f"no Prefect server started by articles on port {port}")
-        return 0
+        return 1
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -116,7 +158,7 @@ def stop(port: int, timeout: float = 20.0) -> int:
         os.killpg(pid, signal.SIGKILL)
         print(f"Prefect server (pid {pid}) did not stop on SIGTERM; killed")
     else:
-        print(f"Prefect server (pid {pid}) stopped")
+        print(f"Prefect server (pid {pid}) stopped (port {port})")
     pid_file(port).unlink(missing_ok=True)
     return 0
 
@@ -126,7 +168,21 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def status(port: int) -> int:
+def status(port: int | None = None) -> int:
+    """The server on ``port``, or (None) every server ``articles`` started plus whatever
+    answers on the default port. Exit code 0 when one is running, 3 when none is."""
+    if port is None:
+        default = prefect_env.port_from_env(None)
+        ports = [p for p, _ in started_servers()]
+        if not ports:
+            return _status_one(default)
+        if default not in ports and prefect_env.healthy(prefect_env.api_url(default)):
+            ports.append(default)
+        return min([_status_one(p) for p in ports])
+    return _status_one(port)
+
+
+def _status_one(port: int) -> int:
     url = prefect_env.api_url(port)
     pid = _read_pid(port)
     if prefect_env.healthy(url):
@@ -138,8 +194,13 @@ def status(port: int) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    port = prefect_env.port_from_env(args.port)
-    return {"start": start, "stop": stop, "status": status}[args.action](port)
+    if args.action == "start":
+        return start(prefect_env.port_from_env(args.port))
+    # --port or ARTICLES_SERVER_PORT: that server; neither: every server articles started
+    port = args.port or (
+        int(os.environ["ARTICLES_SERVER_PORT"]) if os.environ.get("ARTICLES_SERVER_PORT") else None
+    )
+    return {"stop": stop, "status": status}[args.action](port)
 
 
 def serve(args: argparse.Namespace) -> int:

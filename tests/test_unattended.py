@@ -3,16 +3,23 @@ change while read, and the server commands a script expects."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from tasks.store import exact_path
 
 SEED = Path(__file__).parents[1] / "raw" / "003_day_az_ru_ekonomika.txt"
 OTHER = Path(__file__).parents[1] / "raw" / "002_trend_az_energetika.txt"
+ARTICLES = str(Path(sys.executable).parent / "articles")
 
 
 def _rows(out: Path, dataset: str) -> dict[str, dict]:
@@ -65,3 +72,52 @@ def test_file_names_that_are_not_utf8_become_ordinary_rows_and_round_trip(prefec
     assert (second["unchanged"], second["duplicates"]) == (2, 1)
     assert second["stage_seconds"]["scan"] == 0
     assert _rows(out, "articles") == articles and _rows(out, "quarantine") == rejects
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_server_stop_and_status_find_a_server_started_on_another_port(tmp_path):
+    """``server start --port N`` prints the command that stops it; ``stop``/``status``
+    without ``--port`` find it; ``stop`` with nothing to stop exits non-zero."""
+    port = _free_port()
+    state = tmp_path / "state"
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "ARTICLES_SERVER_PORT")
+    }
+    env.update(PREFECT_HOME=str(tmp_path / "home"), ARTICLES_STATE_DIR=str(state))
+
+    def articles(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [ARTICLES, "server", *args], capture_output=True, text=True, env=env, timeout=180
+        )
+
+    started = articles("start", "--port", str(port))
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert f"stop with: articles server stop --port {port}\n" in started.stdout
+        pid = int((state / f"prefect-server-{port}.pid").read_text())
+        status = articles("status")
+        assert status.returncode == 0, status.stdout
+        assert f"running (pid {pid}): UI http://127.0.0.1:{port}" in status.stdout
+        wrong = articles("stop", "--port", str(port + 1))  # not the port it runs on
+        assert wrong.returncode == 1
+        assert f"running: articles server stop --port {port} (pid {pid})" in wrong.stdout
+        stopped = articles("stop")
+        assert stopped.returncode == 0, stopped.stdout
+        assert f"Prefect server (pid {pid}) stopped (port {port})" in stopped.stdout
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pid, 0)
+        again = articles("stop")
+        assert again.returncode == 1
+        assert "no Prefect server started by articles is running" in again.stdout
+    finally:
+        pid_file = state / f"prefect-server-{port}.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(pid_file.read_text()), signal.SIGKILL)
