@@ -23,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from flows import prefect_env
+from flows import prefect_env, signals
 
 console = Console(stderr=True, soft_wrap=True)  # messages name files: never wrap them
 out = Console()
@@ -36,6 +36,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"[red]error:[/] input directory {raw_dir} does not exist or is not a directory"
         )
         return 2
+    signals.install()  # SIGTERM/SIGINT: the run ends within seconds, exit 143/130
+    try:
+        return _run(args, raw_dir)
+    except BaseException as exc:
+        if not signals.is_signal(exc):
+            raise
+        console.print(
+            f"[red]interrupted[/] by {signals.name(exc)}: nothing was committed, the previous "
+            f"dataset in {args.out} is unchanged (the next run removes the leftovers)"
+        )
+        return signals.exit_code(exc)
+
+
+def _run(args: argparse.Namespace, raw_dir: Path) -> int:
     mode = prefect_env.prepare(port=args.port, verbose=args.verbose)
     if not args.quiet:
         console.print(f"[dim]{mode.describe()}[/]")
