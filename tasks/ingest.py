@@ -158,26 +158,25 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY
 _OPEN_FLAGS |= getattr(os, "O_CLOEXEC", 0)
 
 
-def read_bytes(path: str, limit: int, attempts: int = 3) -> tuple[bytes, os.stat_result]:
-    """Up to ``limit + 1`` bytes of the regular file ``path``, and a ``stat`` that describes
-    exactly those bytes.
+def read_bytes(path: str, limit: int, attempts: int = 3) -> tuple[bytes, int, int | None]:
+    """Up to ``limit + 1`` bytes of the regular file ``path``: ``(data, size when opened,
+    mtime)``, where the mtime is that of exactly these bytes, or None when unknown.
 
     Opened with ``O_NONBLOCK`` and checked with ``fstat`` before anything is read: a path
     replaced by a FIFO or a device since discovery raises ``NotRegular`` instead of blocking
-    (or having the side effects of reading a device). The ``fstat`` of the open file is taken
-    before and after reading: when size or mtime moved while it was read (a file still being
-    written), it is read again, up to ``attempts`` times; the last read is returned with the
-    ``stat`` from before it, so its mtime is never newer than its bytes and the next run sees
-    the change.
+    (or having the side effects of reading a device). The open file is ``fstat``-ed before
+    and after reading: when its size or mtime moved meanwhile (a file still being written),
+    it is read again, up to ``attempts`` times; a file that never holds still is returned
+    with mtime None, so that no later run trusts its stat (it is hashed instead).
     """
-    for attempt in range(attempts):
+    for _ in range(attempts):
         fd = os.open(path, _OPEN_FLAGS)
         try:
             before = os.fstat(fd)
             if not stat.S_ISREG(before.st_mode):
                 raise NotRegular(f"{file_type(before.st_mode)}, not a regular file: not read")
             if before.st_size > limit:
-                return b"", before
+                return b"", before.st_size, before.st_mtime_ns
             chunks, total = [], 0
             while total <= limit:
                 want = min(limit + 1 - total, max(before.st_size - total, 1 << 16) + 1)
@@ -187,14 +186,14 @@ def read_bytes(path: str, limit: int, attempts: int = 3) -> tuple[bytes, os.stat
                 if len(chunk) < want:  # a short read of a regular file: its end
                     break
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            if total > limit or attempt == attempts - 1:
-                return data, before
+            if total > limit:
+                return data, before.st_size, None
             after = os.fstat(fd)
         finally:
             os.close(fd)
-        if (after.st_size, after.st_mtime_ns) == (total, before.st_mtime_ns):
-            return data, after
-    raise AssertionError("unreachable")
+        if after.st_size == total and after.st_mtime_ns == before.st_mtime_ns:
+            return data, total, after.st_mtime_ns
+    return data, before.st_size, None
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -295,16 +294,15 @@ def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quara
     on a FIFO; the size, SHA-256 and mtime of the result describe the same bytes."""
     name = shown(rel_path)
     try:
-        data, st = read_bytes(os.path.join(raw_dir, rel_path), settings.max_file_bytes)
-        mtime_ns = st.st_mtime_ns
-        if st.st_size > settings.max_file_bytes:
+        data, size, mtime_ns = read_bytes(os.path.join(raw_dir, rel_path), settings.max_file_bytes)
+        if size > settings.max_file_bytes:
             return Quarantined(
                 rel_path,
                 "ingest",
                 "too_large",
-                f"{name}: {st.st_size} bytes exceeds the limit of {settings.max_file_bytes} "
+                f"{name}: {size} bytes exceeds the limit of {settings.max_file_bytes} "
                 "(ARTICLES_MAX_FILE_BYTES)",
-                st.st_size,
+                size,
             )
     except FileNotFoundError:
         return Quarantined(
@@ -477,8 +475,8 @@ def run_fingerprint(
         if previous is not None:
             try:
                 path = os.path.join(root, item.rel_path)
-                data, st = read_bytes(path, settings.max_file_bytes)
-                if st.st_size <= settings.max_file_bytes:
+                data, size, _ = read_bytes(path, settings.max_file_bytes)
+                if size <= settings.max_file_bytes:
                     sha = hashlib.sha256(data).hexdigest()
                     if sha == previous.sha256:
                         prints.append(Fingerprint(item.rel_path, sha, previous.article_id))

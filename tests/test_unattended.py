@@ -4,11 +4,13 @@ change while read, and the server commands a script expects."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -121,3 +123,79 @@ def test_server_stop_and_status_find_a_server_started_on_another_port(tmp_path):
         if pid_file.exists():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_files_changed_between_discovery_and_read_are_recorded_as_read(
+    prefect_api, tmp_path, monkeypatch
+):
+    """Grown, truncated, replaced, deleted, and replaced by a FIFO after discovery: each row
+    records the bytes actually read (size, SHA-256 and mtime of the same bytes); a file that
+    changed after discovery found it untouched is picked up by the next run."""
+    from flows.process_articles import process_articles
+
+    seeds = sorted((Path(__file__).parents[1] / "raw").glob("*.txt"))
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    (raw / "kept.txt").write_bytes(seeds[0].read_bytes())
+    hour_ago = time.time() - 3600
+    os.utime(raw / "kept.txt", (hour_ago, hour_ago))
+    assert process_articles(raw_dir=str(raw), out_dir=str(out))["articles_written"] == 1
+    for name, seed in zip(
+        ["grown.txt", "truncated.txt", "replaced.txt", "deleted.txt", "fifo.txt"],
+        seeds[1:],
+        strict=True,
+    ):
+        (raw / name).write_bytes(seed.read_bytes())
+
+    marker = tmp_path / "reached"
+    monkeypatch.setenv("ARTICLES_TEST_HOLD", f"scan:{marker}")
+
+    def change_the_files() -> None:  # while the run waits after discovery
+        deadline = time.monotonic() + 120
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        lines = (raw / "kept.txt").read_text().split("\n")
+        longest = max(range(len(lines)), key=lambda i: len(lines[i]))  # a body paragraph
+        lines[longest] += " A sentence added after discovery found the file untouched."
+        (raw / "kept.txt").write_text("\n".join(lines))
+        with open(raw / "grown.txt", "a") as fh:
+            fh.write("\nA paragraph added after discovery.\n")
+        text = (raw / "truncated.txt").read_bytes()
+        with open(raw / "truncated.txt", "r+b") as fh:
+            fh.truncate(len(text) * 2 // 3)
+        (tmp_path / "new.txt").write_bytes(seeds[4].read_bytes() + b"\nAnother ending.\n")
+        os.replace(tmp_path / "new.txt", raw / "replaced.txt")
+        (raw / "deleted.txt").unlink()
+        (raw / "fifo.txt").unlink()
+        os.mkfifo(raw / "fifo.txt")
+        Path(f"{marker}.release").touch()
+
+    changer = threading.Thread(target=change_the_files, daemon=True)
+    changer.start()
+    second = process_articles(raw_dir=str(raw), out_dir=str(out))
+    changer.join(10)
+    monkeypatch.delenv("ARTICLES_TEST_HOLD")
+    assert marker.exists() and second["balanced"], second["accounting"]
+    articles, rejects = _rows(out, "articles"), _rows(out, "quarantine")
+    for name in ("grown.txt", "truncated.txt", "replaced.txt"):
+        data, st = (raw / name).read_bytes(), (raw / name).stat()
+        row = articles[name]
+        assert row["source_size_bytes"] == len(data) == st.st_size, name
+        assert row["source_sha256"] == hashlib.sha256(data).hexdigest(), name
+        assert row["source_mtime_ns"] == st.st_mtime_ns, name
+    assert "A paragraph added after discovery." in articles["grown.txt"]["body"]
+    assert rejects["deleted.txt"]["error_class"] == "vanished"
+    assert rejects["fifo.txt"]["error_class"] == "not_regular"
+    assert rejects["fifo.txt"]["reason"] == (
+        "fifo.txt: named pipe (FIFO), not a regular file: not read"
+    )
+    # kept.txt changed after discovery had found it untouched: this run kept its row ...
+    assert articles["kept.txt"]["source_size_bytes"] == seeds[0].stat().st_size
+    # ... and the next run picks the change up; the other rows stay as they are
+    third = process_articles(raw_dir=str(raw), out_dir=str(out))
+    assert third["balanced"] and third["articles_written"] == 1, third["accounting"]
+    now = _rows(out, "articles")
+    assert "after discovery found the file untouched" in now["kept.txt"]["body"]
+    assert now["kept.txt"]["source_size_bytes"] == (raw / "kept.txt").stat().st_size
+    for name in ("grown.txt", "truncated.txt", "replaced.txt"):
+        assert now[name] == articles[name], name
