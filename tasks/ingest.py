@@ -88,7 +88,11 @@ def discover(raw_dir: Path, known: Mapping | None = None) -> list[Discovered]:
             if _suffix(name).lower() not in TEXT_SUFFIXES:
                 continue
             if entry.is_symlink():
-                target = Path(entry.path).resolve()
+                try:
+                    target = Path(entry.path).resolve()
+                except (RuntimeError, OSError):  # a loop of links (RuntimeError before 3.13)
+                    found.append(Discovered(rel, "symlink", "symlink loop, not followed"))
+                    continue
                 if not target.is_relative_to(root):
                     found.append(
                         Discovered(rel, "symlink_outside", f"symlink to {target} outside input")

@@ -315,3 +315,15 @@ def test_a_file_replaced_by_a_fifo_after_discovery_is_not_read_and_does_not_bloc
     known = {"sub/page.txt": Known("0" * 64, "a" * 16, 25, 1, 10**12)}
     prints = _in_thread(run_fingerprint, found, raw, CFG, known)
     assert prints.items == []
+
+
+def test_a_loop_of_symlinks_is_a_quarantine_row_not_a_crash(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").symlink_to("b.txt")
+    (raw / "b.txt").symlink_to("a.txt")
+    (raw / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    found = {d.rel_path: (d.problem, d.detail) for d in discover(raw)}
+    assert found["a.txt"] == ("symlink", "symlink loop, not followed")
+    assert found["b.txt"] == ("symlink", "symlink loop, not followed")
+    assert found["dangling.txt"][0] == "symlink_outside"
