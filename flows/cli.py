@@ -42,10 +42,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except BaseException as exc:
         if not signals.is_signal(exc):
             raise
-        console.print(
-            f"[red]interrupted[/] by {signals.name(exc)}: nothing was committed, the previous "
-            f"dataset in {args.out} is unchanged (the next run removes the leftovers)"
-        )
+        if signals.after_commit():
+            outcome = (
+                f"it came during the commit, which completed: {args.out} holds the new dataset"
+            )
+        else:
+            outcome = (
+                f"nothing was committed, the previous dataset in {args.out} is unchanged (the "
+                "next run removes the leftovers)"
+            )
+        console.print(f"[red]interrupted[/] by {signals.name(exc)}: {outcome}")
         return signals.exit_code(exc)
 
 
@@ -288,6 +294,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the process-articles deployment 'local'")
     serve.add_argument("--name", default="local")
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--cron", default=None, help='Prefect schedule, e.g. "0 2 * * *" (nightly at 02:00)'
+    )
+    serve.add_argument(
+        "--interval", default=None, help="Prefect schedule: seconds, or 90s, 15m, 6h, 1d"
+    )
+    serve.add_argument("--timezone", default=None, help="of the schedule (IANA; default UTC)")
+    serve.add_argument("--raw", default="raw", help="scheduled runs' input (default: raw)")
+    serve.add_argument(
+        "--out", default="processed", help="scheduled runs' output (default: processed)"
+    )
     serve.set_defaults(func=_cmd_serve)
     return parser
 

@@ -67,12 +67,19 @@ def install() -> None:
 
 _pending: list[int] = []
 _deferring = threading.Event()
+_after_commit = threading.Event()
+
+
+def after_commit() -> bool:
+    """Whether the signal arrived during the commit, which completed before the run ended."""
+    return _after_commit.is_set()
 
 
 @contextlib.contextmanager
-def guard(flow_run_id: uuid.UUID | None) -> Iterator[None]:
+def guard(flow_run_id: uuid.UUID | None, grace: float | None = GRACE) -> Iterator[None]:
     """Inside the flow (after Prefect installed its SIGTERM handler): each signal also starts
-    the watchdog; during ``deferred`` it waits for the end of the critical section."""
+    the watchdog (``grace`` seconds; None: no watchdog); during ``deferred`` it waits for the
+    end of the critical section."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signals are delivered to the main thread only
         return
@@ -82,7 +89,8 @@ def guard(flow_run_id: uuid.UUID | None) -> Iterator[None]:
         if _deferring.is_set():
             _pending.append(signum)
             return
-        _start_watchdog(signum, flow_run_id)
+        if grace is not None:
+            _start_watchdog(signum, flow_run_id, grace)
         before = previous[signum]
         if callable(before):
             before(signum, frame)
@@ -106,6 +114,7 @@ def deferred() -> Iterator[None]:
     finally:
         _deferring.clear()
         if _pending:
+            _after_commit.set()
             signum = _pending[0]
             _pending.clear()
             os.kill(os.getpid(), signum)  # handled now, by the handlers in place
@@ -114,18 +123,21 @@ def deferred() -> Iterator[None]:
 _watchdog_started = threading.Lock()
 
 
-def _start_watchdog(signum: int, flow_run_id: uuid.UUID | None) -> None:
+def _start_watchdog(signum: int, flow_run_id: uuid.UUID | None, grace: float) -> None:
     if not _watchdog_started.acquire(blocking=False):
         return
     threading.Thread(
-        target=_watchdog, args=(signum, flow_run_id), name="articles-signal-watchdog", daemon=True
+        target=_watchdog,
+        args=(signum, flow_run_id, grace),
+        name="articles-signal-watchdog",
+        daemon=True,
     ).start()
 
 
-def _watchdog(signum: int, flow_run_id: uuid.UUID | None) -> None:
-    threading.Event().wait(GRACE)
+def _watchdog(signum: int, flow_run_id: uuid.UUID | None, grace: float) -> None:
+    threading.Event().wait(grace)
     name = signal.Signals(signum).name
-    message = f"interrupted by {name}; the run did not end within {GRACE:.0f} s: process ended"
+    message = f"interrupted by {name}; the run did not end within {grace:.0f} s: process ended"
     if flow_run_id is not None:
         with contextlib.suppress(Exception):
             from prefect.client.orchestration import get_client

@@ -166,3 +166,19 @@ def test_a_signal_at_each_phase_ends_the_run_cleanly(
     state = _flow_run_state(prefect_server, out.name)
     assert state.is_crashed() or state.is_cancelled(), state
     print(f"{phase} {signal.Signals(signum).name}: exit {code} {took:.2f} s after the signal")
+
+
+def test_a_signal_during_the_commit_takes_effect_after_it():
+    """The commit's renames are not interrupted: the signal is handled right after them."""
+    from flows import signals
+
+    steps = []
+    with pytest.raises(signals.Interrupted) as info, signals.guard(None, grace=None):
+        with signals.deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)  # a handler that raised would have raised here
+            steps.append("renamed")
+        steps.append("not reached")
+    assert steps == ["renamed"] and info.value.signum == signal.SIGTERM
+    assert signals.after_commit()
+    assert signals.exit_code(info.value) == 143
