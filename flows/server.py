@@ -203,6 +203,30 @@ def main(args: argparse.Namespace) -> int:
     return {"stop": stop, "status": status}[args.action](port)
 
 
+def parse_interval(text: str) -> float:
+    """``--interval``: seconds, or a number with a unit: 90, 90s, 15m, 6h, 1d."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    factor = units.get(text[-1:])
+    value = float(text[:-1] if factor else text) * (factor or 1)
+    if value <= 0:
+        raise ValueError(f"interval must be positive: {text!r}")
+    return value
+
+
+def schedules(args: argparse.Namespace) -> list:
+    """The deployment's Prefect schedules from ``--cron`` / ``--interval`` (none: served for
+    runs triggered by hand, as before)."""
+    from prefect.schedules import Cron, Interval
+
+    found = []
+    if getattr(args, "cron", None):
+        found.append(Cron(args.cron, timezone=args.timezone))
+    if getattr(args, "interval", None):
+        found.append(Interval(parse_interval(args.interval), timezone=args.timezone))
+    return found
+
+
 def serve(args: argparse.Namespace) -> int:
     """Serve the deployment ``process-articles/<name>`` until stopped (SIGINT or SIGTERM).
 
@@ -210,7 +234,17 @@ def serve(args: argparse.Namespace) -> int:
     default) and runs each flow run in a subprocess. On SIGTERM Prefect's runner pauses the
     deployment and exits 0 (~3 s); SIGINT (Ctrl-C) works too, even when the process was started
     in the background by a non-interactive shell (which starts it with SIGINT ignored).
+
+    ``--cron``/``--interval``: Prefect's own schedule on the deployment (the server creates the
+    runs, this process runs them: no system cron needed), with ``--raw``/``--out`` (absolute)
+    as the scheduled runs' parameters. A scheduled run that finds the previous one still
+    writing the output fails at once, its state message naming that run.
     """
+    try:
+        planned = schedules(args)
+    except Exception as exc:  # a bad cron string, timezone or interval
+        print(f"articles serve: {exc}")
+        return 2
     mode = prefect_env.prepare(port=args.port, verbose=True)
     if mode.kind == "temporary":
         print(
@@ -228,12 +262,20 @@ def serve(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     from flows.process_articles import process_articles
 
-    print(f"serving process-articles/{args.name} ({mode.api_url}); trigger it with:")
+    raw = str(Path(args.raw).resolve())
+    out = str(Path(args.out).resolve())
+    print(f"serving process-articles/{args.name} ({mode.api_url})")
+    for schedule in planned:
+        when = f"cron {schedule.cron!r}" if schedule.cron else f"every {schedule.interval}"
+        print(f"  scheduled: {when} ({schedule.timezone or 'UTC'}): {raw} -> {out}")
     print(
-        f"  prefect deployment run 'process-articles/{args.name}' "
+        f"  trigger it with: prefect deployment run 'process-articles/{args.name}' "
         "--param raw_dir=$PWD/raw --param out_dir=$PWD/processed --watch"
     )
     print("  (paths are read by this process: give absolute ones); stop with Ctrl-C or SIGTERM")
+    options: dict = {"name": args.name}
+    if planned:
+        options.update(schedules=planned, parameters={"raw_dir": raw, "out_dir": out})
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the runner took over
-        process_articles.serve(name=args.name)
+        process_articles.serve(**options)
     return 0

@@ -105,21 +105,24 @@ def _flow_run_state(api: str, name_part: str):
     return runs[0].state
 
 
-PHASES = [
+TERM, INT = signal.SIGTERM, signal.SIGINT
+CASES = [
     # --full: every file is processed again, each phase's work runs in the worker processes
-    ("scan", "--full"),
-    ("process", "--full"),
-    ("translate", "--full"),
-    ("commit", "--full"),
+    ("scan", "--full", TERM),
+    ("scan", "--full", INT),
+    ("process", "--full", INT),
+    ("translate", "--full", TERM),
+    ("commit", "--full", TERM),  # the CLI's own process, before the renames
     # an incremental re-run hashes the changed files in a thread of the CLI's own process,
     # which no signal can interrupt: the watchdog ends the process (flows/signals.py)
-    ("scan", None),
+    ("scan", None, INT),
 ]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize(
-    ("phase", "mode"), PHASES, ids=[f"{p}-{'full' if m else 'rerun'}" for p, m in PHASES]
+    ("phase", "mode", "signum"),
+    CASES,
+    ids=[f"{p}-{'full' if m else 'rerun'}-{signal.Signals(n).name}" for p, m, n in CASES],
 )
 def test_a_signal_at_each_phase_ends_the_run_cleanly(
     corpus, prefect_server, tmp_path, phase, mode, signum
