@@ -10,7 +10,8 @@ What happens on a signal (``articles run``; an ``articles serve`` flow run is th
   (``deferred``), so the output is always the previous dataset or the new one, never a mix.
 - A watchdog ends the process ``GRACE`` seconds after the signal if it is still alive (work
   that cannot be interrupted, e.g. a batch running in a task thread), marking the flow run
-  Crashed itself first.
+  Crashed itself first. Only in a process that ``install``-ed our handlers (the CLI): a
+  program that calls the flow itself keeps its process.
 - The CLI exits with 128 + the signal number: 143 for SIGTERM, 130 for SIGINT.
 """
 
@@ -58,9 +59,14 @@ def _raise(signum: int, frame) -> None:
     raise Interrupted(signum)
 
 
+_owns_process = threading.Event()
+
+
 def install() -> None:
     """Before the flow starts (CLI): SIGTERM and SIGINT raise ``Interrupted``. SIGINT too,
-    even when a non-interactive shell started the process with it ignored."""
+    even when a non-interactive shell started the process with it ignored. The process is
+    then ours to end (the watchdog)."""
+    _owns_process.set()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _raise)
 
@@ -124,7 +130,7 @@ _watchdog_started = threading.Lock()
 
 
 def _start_watchdog(signum: int, flow_run_id: uuid.UUID | None, grace: float) -> None:
-    if not _watchdog_started.acquire(blocking=False):
+    if not _owns_process.is_set() or not _watchdog_started.acquire(blocking=False):
         return
     threading.Thread(
         target=_watchdog,

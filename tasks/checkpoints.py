@@ -25,13 +25,15 @@ def checkpoint(phase: str) -> None:
     name, _, marker = hold.partition(":")
     if name != phase or not marker:
         return
+    tmp = f"{marker}.{os.getpid()}"
+    with open(tmp, "w") as fh:
+        fh.write(f"{os.getpid()}\n")
     try:
-        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.link(tmp, marker)  # atomic, and only the first process to get here succeeds
     except FileExistsError:
         pass  # another process got here first; hold as well
-    else:
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.close(fd)
+    finally:
+        os.unlink(tmp)
     release = marker + ".release"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and not os.path.exists(release):

@@ -60,7 +60,7 @@ def test_scheduled_runs_and_an_overlapping_one_failing_in_the_ui(prefect_server,
         ARTICLES_TEST_HOLD=f"process:{marker}",
     )
     log = tmp_path / "serve.log"
-    cmd = [ARTICLES, "serve", "--name", name, "--interval", "5s"]
+    cmd = [ARTICLES, "serve", "--name", name, "--interval", "10s"]
     cmd += ["--raw", str(raw), "--out", str(out)]
     serve = subprocess.Popen(
         cmd,
@@ -80,9 +80,15 @@ def test_scheduled_runs_and_an_overlapping_one_failing_in_the_ui(prefect_server,
         assert deployment is not None, log.read_text()
         t0 = time.monotonic()
         (schedule,) = deployment["schedules"]
-        assert schedule["schedule"]["interval"] == 5.0
+        assert schedule["schedule"]["interval"] == 10.0
         assert deployment["parameters"] == {"raw_dir": str(raw), "out_dir": str(out)}
-        # the server's scheduler service (every 60 s) creates the runs; this process runs them
+        # the server's scheduler service would create the runs within 60 s; its own function
+        # (the same as the service's) creates the next two now; the serve process runs them
+        _api(
+            prefect_server,
+            f"deployments/{deployment['id']}/schedule",
+            {"min_runs": 2, "max_runs": 2},
+        )
 
         def runs() -> list[dict]:
             body = {"deployments": {"id": {"any_": [deployment["id"]]}}, "sort": "START_TIME_ASC"}
