@@ -544,7 +544,7 @@ def carry_over(
             if keep is not None:
                 table = table.filter(pa.array(keep))
             write_table_atomic(table, target / name)
-            carried += sum(keep)
+            carried += table.num_rows
     return carried
 
 

@@ -199,3 +199,34 @@ def test_files_changed_between_discovery_and_read_are_recorded_as_read(
     assert now["kept.txt"]["source_size_bytes"] == (raw / "kept.txt").stat().st_size
     for name in ("grown.txt", "truncated.txt", "replaced.txt"):
         assert now[name] == articles[name], name
+
+
+def test_rows_of_an_older_schema_are_carried_in_the_current_one(tmp_path):
+    """A dataset written before source_path_bytes existed: its carried rows get the column."""
+    import pyarrow as pa
+
+    from tasks.store import QUARANTINE_SCHEMA, carry_over, read_quarantine, write_table_atomic
+
+    old = pa.schema([f for f in QUARANTINE_SCHEMA if not f.name.endswith("_bytes")])
+    row = {
+        "source_path": "gone.txt",
+        "stage": "ingest",
+        "error_class": "empty",
+        "reason": "gone.txt: file is empty",
+        "size_bytes": 0,
+        "source_sha256": "0" * 64,
+        "source_mtime_ns": 1,
+        "duplicate_of": None,
+        "processed_at": 0,
+        "pipeline_version": "0.3.0",
+    }
+    out, staging = tmp_path / "out", tmp_path / "out" / ".staging-x"
+    write_table_atomic(
+        pa.Table.from_pylist([row], schema=old), out / "quarantine" / "part-a.parquet"
+    )
+    assert carry_over(out, staging, set(), dataset="quarantine") == 1
+    (carried,) = read_quarantine(staging).to_pylist()
+    assert carried["source_path"] == "gone.txt" and carried["source_path_bytes"] is None
+    assert (
+        pq.read_schema(staging / "quarantine" / "part-a.parquet").names == QUARANTINE_SCHEMA.names
+    )
