@@ -44,7 +44,9 @@ from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from flows import signals
 from tasks.batch import process_batch, scan_batch
+from tasks.checkpoints import checkpoint
 from tasks.clean import LineCounts
 from tasks.config import Settings
 from tasks.ingest import Discovered, discover, duplicate_reason
@@ -180,7 +182,8 @@ def process_articles(
         )
         if lock.killed is not None:
             _mark_killed_run(lock.killed)
-        return run_pipeline(settings, full=full, prune=prune)
+        with signals.guard(run.id if run else None):  # SIGTERM/SIGINT: end within seconds
+            return run_pipeline(settings, full=full, prune=prune)
 
 
 def _mark_killed_run(killed: dict[str, Any]) -> None:
@@ -498,6 +501,7 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
                 per_language.setdefault(lang, Counter()).update(counts)
             _progress("process", done, len(batches))
 
+    checkpoint("commit")  # a test hook (tasks/checkpoints.py)
     drop = {d.rel_path for d in todo} | (set(deleted) if prune else set())
     carried = carry_over(out_dir, staging, drop, parts=article_parts)
     carried_rejects = carry_over(
@@ -533,7 +537,8 @@ def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False)
     )
     if not summary["balanced"]:
         raise RuntimeError(f"accounting does not balance: {summary['accounting']}")
-    commit_staging(staging, out_dir, summary)
+    with signals.deferred():  # a signal during the renames takes effect after them
+        commit_staging(staging, out_dir, summary)
     _artifacts(summary)
     logger.info("%s", summary["accounting"])
     return summary

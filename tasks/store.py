@@ -28,8 +28,19 @@ import pyarrow.parquet as pq
 from tasks.records import Article, Quarantined
 
 # 1: first release; 2 (pipeline 0.2.0): articles source_size_bytes, source_mtime_ns;
-# 3 (pipeline 0.3.0): quarantine source_mtime_ns, duplicate_of
-SCHEMA_VERSION = "3"
+# 3 (pipeline 0.3.0): quarantine source_mtime_ns, duplicate_of;
+# 4 (pipeline 0.4.0): source_path_bytes (both), duplicate_of_bytes: file names that are not UTF-8
+SCHEMA_VERSION = "4"
+
+SOURCE_PATH_DOC = (
+    "Path of the raw file, relative to the input directory, '/'-separated. A name that is not "
+    "valid UTF-8 shows each such byte as \\xNN (Python's backslashreplace); its exact bytes are "
+    "then in source_path_bytes"
+)
+SOURCE_PATH_BYTES_DOC = (
+    "The exact bytes of source_path when the file name is not valid UTF-8; null when "
+    "source_path is the exact name"
+)
 
 FRAGMENT_TYPE = pa.struct(
     [
@@ -59,7 +70,8 @@ ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         False,
         "Stable id: first 16 hex digits of the SHA-256 of the whitespace-folded text",
     ),
-    ("source_path", pa.string(), False, "Path of the raw file, relative to the input directory"),
+    ("source_path", pa.string(), False, SOURCE_PATH_DOC),
+    ("source_path_bytes", pa.binary(), True, SOURCE_PATH_BYTES_DOC),
     ("source_sha256", pa.string(), False, "SHA-256 of the raw file's bytes"),
     ("source_size_bytes", pa.int64(), True, "Size of the raw file in bytes when it was read"),
     (
@@ -164,7 +176,8 @@ ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
 ]
 
 QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
-    ("source_path", pa.string(), False, "Path of the raw file, relative to the input directory"),
+    ("source_path", pa.string(), False, SOURCE_PATH_DOC),
+    ("source_path_bytes", pa.binary(), True, SOURCE_PATH_BYTES_DOC),
     (
         "stage",
         pa.string(),
@@ -175,7 +188,7 @@ QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         "error_class",
         pa.string(),
         False,
-        "Machine-readable class: empty, binary, undecodable, too_large, unreadable, vanished, symlink, symlink_outside, symlink_dir, duplicate, no_content, failed",
+        "Machine-readable class: empty, binary, undecodable, too_large, unreadable, vanished, not_regular, symlink, symlink_outside, symlink_dir, duplicate, no_content, failed",
     ),
     ("reason", pa.string(), False, "Human-readable reason naming the file and the problem"),
     ("size_bytes", pa.int64(), True, "Size of the raw file in bytes, when known"),
@@ -191,7 +204,13 @@ QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         pa.string(),
         True,
         "For a duplicate (error_class duplicate): the file with the same content whose article"
-        " row holds it",
+        " row holds it (shown as source_path is)",
+    ),
+    (
+        "duplicate_of_bytes",
+        pa.binary(),
+        True,
+        "The exact bytes of duplicate_of when that name is not valid UTF-8, else null",
     ),
     ("processed_at", pa.timestamp("us", tz="UTC"), False, "When the run saw the file (UTC)"),
     ("pipeline_version", pa.string(), False, "Version of the pipeline"),
@@ -233,10 +252,44 @@ def _days(value: date | None) -> int | None:
     return None if value is None else (value - _EPOCH_DATE).days
 
 
+def path_text(path: str) -> str:
+    """``path`` as valid UTF-8 text: a name that is not UTF-8 (its bytes kept by Python as
+    surrogates, ``os.fsdecode``) shows each such byte as ``\\xNN``."""
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
+
+
+def path_bytes(path: str | None) -> bytes | None:
+    """The exact bytes of a name ``path_text`` had to escape, else None."""
+    if path is None or path.isascii():
+        return None
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return None
+
+
+def exact_path(text: str | None, raw: bytes | None) -> str | None:
+    """The path as the file system names it (``os.fsdecode``), from the two columns."""
+    return os.fsdecode(raw) if raw is not None else text
+
+
+def _text(value: str | None) -> str | None:
+    """A reason that may quote a name that is not UTF-8, as valid UTF-8 text."""
+    return value if value is None else path_text(value)
+
+
 def _article_row(a: Article, processed_at: datetime, version: str) -> dict:
     return {
         "article_id": a.article_id,
-        "source_path": a.source_path,
+        "source_path": path_text(a.source_path),
+        "source_path_bytes": path_bytes(a.source_path),
         "source_sha256": a.source_sha256,
         "source_size_bytes": a.source_size_bytes,
         "source_mtime_ns": a.source_mtime_ns,
@@ -277,14 +330,16 @@ def _article_row(a: Article, processed_at: datetime, version: str) -> dict:
 
 def _quarantine_row(q: Quarantined, processed_at: datetime, version: str) -> dict:
     return {
-        "source_path": q.source_path,
+        "source_path": path_text(q.source_path),
+        "source_path_bytes": path_bytes(q.source_path),
         "stage": q.stage,
         "error_class": q.error_class,
-        "reason": q.reason,
+        "reason": _text(q.reason),
         "size_bytes": q.size_bytes,
         "source_sha256": q.source_sha256,
         "source_mtime_ns": q.mtime_ns,
-        "duplicate_of": q.duplicate_of,
+        "duplicate_of": _text(q.duplicate_of),
+        "duplicate_of_bytes": path_bytes(q.duplicate_of),
         "processed_at": _us(processed_at),
         "pipeline_version": version,
     }
@@ -343,10 +398,23 @@ def run_store(
     return written
 
 
-def _read_part(part: Path, columns: list[str] | None = None) -> pa.Table:
-    """One Parquet file. ``pq.ParquetFile``, not ``pq.read_table``: the latter imports
-    ``pyarrow.dataset``, which imports pandas (~0.5-1 s of every incremental run)."""
-    return pq.ParquetFile(part).read(columns=columns)
+def _read_part(part: Path, columns: list[str] | None = None, present: bool = False) -> pa.Table:
+    """One Parquet file (with ``present``: those of ``columns`` it has). ``pq.ParquetFile``,
+    not ``pq.read_table``: the latter imports ``pyarrow.dataset``, which imports pandas
+    (~0.5-1 s of every incremental run)."""
+    file = pq.ParquetFile(part)
+    if present and columns is not None:
+        columns = [c for c in columns if c in file.schema_arrow.names]
+    return file.read(columns=columns)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``: columns an older schema lacks are added as nulls."""
+    columns = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(len(table), f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _read_parts(folder: Path, columns: list[str]) -> list[tuple[Path, pa.Table]]:
@@ -370,6 +438,15 @@ def _timestamp_us(column: pa.ChunkedArray) -> list[int]:
     """A timestamp[us] column as integers. A view, not ``cast`` (which imports pyarrow.compute:
     ~0.15 s of a re-run) nor ``to_pylist`` (tz-aware datetimes import pandas)."""
     return [v for chunk in column.chunks for v in chunk.view(pa.int64()).to_pylist()]
+
+
+def _exact_paths(table: pa.Table, column: str = "source_path") -> list:
+    """The exact paths of a table's rows: ``column``, or ``column``_bytes where that is set."""
+    texts = _column_or_none(table, column)
+    raw = f"{column}_bytes"
+    if raw not in table.column_names or table.column(raw).null_count == table.num_rows:
+        return texts
+    return [exact_path(t, b) for t, b in zip(texts, table.column(raw).to_pylist(), strict=True)]
 
 
 def _column_or_none(table: pa.Table, name: str) -> list:
@@ -398,9 +475,10 @@ def previous_index(out_dir: Path, parts: PartPaths | None = None) -> dict[str, K
     already in ``out_dir`` (and, into ``parts``, the paths of each part's rows)."""
     columns = ["source_path", "source_sha256", "article_id", "processed_at"]
     columns += ["source_size_bytes", "source_mtime_ns"]  # absent from datasets before 0.2.0
+    columns += ["source_path_bytes"]  # absent before 0.4.0
     index: dict[str, Known] = {}
     for part, table in _read_parts(Path(out_dir) / "articles", columns):
-        paths = table.column("source_path").to_pylist()
+        paths = _exact_paths(table)
         if parts is not None:
             parts[part.name] = paths
         index.update(
@@ -443,7 +521,7 @@ def carry_over(
     for part in sorted(previous.glob("*.parquet")):
         paths = (parts or {}).get(part.name)
         if paths is None:
-            paths = _read_part(part, ["source_path"]).column("source_path").to_pylist()
+            paths = _exact_paths(_read_part(part, ["source_path", "source_path_bytes"], True))
         if not paths:
             continue
         if only is None and drop.isdisjoint(paths):
@@ -459,13 +537,16 @@ def carry_over(
         name = part.name
         while name.startswith("carried-"):
             name = name.removeprefix("carried-")
-        if keep is None or all(keep):
+        current = pq.read_schema(part).names == schema.names
+        if current and (keep is None or all(keep)):
             os.link(part, target / name)
             carried += len(paths)
-        else:
-            table = _read_part(part).cast(schema).filter(pa.array(keep))
+        else:  # rows dropped, or a part of an older schema: rewritten in the current one
+            table = _conform(_read_part(part), schema)
+            if keep is not None:
+                table = table.filter(pa.array(keep))
             write_table_atomic(table, target / name)
-            carried += sum(keep)
+            carried += table.num_rows
     return carried
 
 
@@ -509,8 +590,9 @@ def previous_rejects(out_dir: Path, parts: PartPaths | None = None) -> dict[str,
     index: dict[str, Rejected] = {}
     columns = ["source_path", "stage", "error_class", "source_sha256", "reason", "size_bytes"]
     columns += ["source_mtime_ns", "duplicate_of", "processed_at"]
+    columns += ["source_path_bytes", "duplicate_of_bytes"]
     for part, table in _read_parts(Path(out_dir) / "quarantine", columns):
-        paths = table.column("source_path").to_pylist()
+        paths = _exact_paths(table)
         if parts is not None:
             parts[part.name] = paths
         rows = zip(
@@ -522,7 +604,7 @@ def previous_rejects(out_dir: Path, parts: PartPaths | None = None) -> dict[str,
             _column_or_none(table, "size_bytes"),
             _column_or_none(table, "source_mtime_ns"),
             _timestamp_us(table.column("processed_at")),
-            _column_or_none(table, "duplicate_of"),
+            _exact_paths(table, "duplicate_of"),
             strict=True,
         )
         for path, stage, cls, sha, reason, size, mtime, processed, first in rows:
