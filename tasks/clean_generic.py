@@ -1,0 +1,193 @@
+"""The generic line decision: lines that no site or generic rule knows, jusText-style.
+
+Pure functions, no I/O beyond reading the stop-word lists once. After the line rules, the
+repeated-line layer and the structural passes of the cleaner have run, every line of a page is
+either decided (removed by a rule: *bad*; the title or a line a rule keeps: *good*) or unknown.
+Each unknown line gets a class from its own features, as jusText does (Pomikálek 2011):
+
+* ``good``: long (>= ``LENGTH_HIGH`` characters) with a share of stop words of its language of at
+  least ``STOP_HIGH``, or prose (a sentence of >= ``LENGTH_LOW`` characters with stop words);
+* ``neargood``: a shorter line with stop words, or ending like a sentence;
+* ``short``: shorter than ``LENGTH_LOW`` characters and no sentence;
+* ``bad``: a longer line with (almost) no stop words: lists of names or headlines, tickers,
+  tag clouds, strings of symbols or digits.
+
+Then context smoothing, with the nearest anchor on each side: a decided line, or a line good by
+its features (the page's edges count as bad, as in jusText; a line bad by its features alone is
+no anchor, so two list-like lines inside an article keep each other):
+
+* a ``short`` or ``neargood`` line between two bad ones is boilerplate (``generic_context``);
+* a label (a ``short`` line of at most ``LABEL_MAX_WORDS`` words, no sentence) next to a bad one,
+  such as a section name between the article and a list of other stories, is boilerplate
+  (``generic_label``; the lists hold frequent words, not only function words, so a one-word label
+  may well be in them);
+* a ``bad`` line next to a bad one is boilerplate (``generic_list``);
+* everything else stays: a line between two body paragraphs is always kept, whatever its
+  features. The layer errs towards keeping: a removed content line costs more than a kept
+  boilerplate line.
+
+Stop words: the lists shipped with the ``justext`` package for Azerbaijani, Russian, English and
+Turkish (read from its data files; the package itself, which needs lxml, is never imported).
+A line's language is the list that covers most of its words, so a Russian line on an English
+page is measured with the Russian list.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+STOPLIST_LANGUAGES = {"az": "Azerbaijani", "ru": "Russian", "en": "English", "tr": "Turkish"}
+LENGTH_LOW = 70  # jusText's defaults
+LENGTH_HIGH = 200
+STOP_LOW = 0.30
+STOP_HIGH = 0.32
+LABEL_MAX_CHARS = 40  # a label (section name, site name, "flag" residue) is short
+LABEL_MAX_WORDS = 3
+GOOD, NEARGOOD, SHORT, BAD = "good", "neargood", "short", "bad"
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_SENTENCE = re.compile(r"[.!?…][\"'»”’)\]]*$")
+_STRIP = "\"'«»“”„‘’()[]{}.,;:!?…-–—"
+
+
+def _fold(word: str) -> str:
+    """Lower case, with the dotted capital I of az/tr folded to a plain i."""
+    return word.lower().replace("i̇", "i").strip(_STRIP)
+
+
+def _stoplist_dir() -> Path:
+    spec = importlib.util.find_spec("justext")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the justext package (stop-word lists) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "stoplists"
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> dict[str, int]:
+    """Every stop word of the four lists -> a bit mask of the languages it belongs to."""
+    masks: dict[str, int] = {}
+    base = _stoplist_dir()
+    for bit, name in enumerate(STOPLIST_LANGUAGES.values()):
+        for raw in (base / f"{name}.txt").read_text(encoding="utf-8").split():
+            word = _fold(raw)
+            if word and _WORD.fullmatch(word):
+                masks[word] = masks.get(word, 0) | (1 << bit)
+    return masks
+
+
+@dataclass(frozen=True, slots=True)
+class LineFeatures:
+    chars: int
+    words: int
+    stop_share: float  # share of the words that are stop words of the line's best language
+    language: str | None  # the stop-word list that covers most words (None: no stop word)
+    sentence: bool  # ends like a sentence
+    letters_share: float  # letters among non-space characters
+
+
+def features(text: str) -> LineFeatures:
+    t = text.strip()
+    words = [_fold(w) for w in _WORD.findall(t)]
+    stops = stopwords()
+    per_lang = [0] * len(STOPLIST_LANGUAGES)
+    for w in words:
+        mask = stops.get(w, 0)
+        bit = 0
+        while mask:
+            if mask & 1:
+                per_lang[bit] += 1
+            mask >>= 1
+            bit += 1
+    best = max(range(len(per_lang)), key=per_lang.__getitem__)
+    n_stop = per_lang[best]
+    compact = t.replace(" ", "")
+    return LineFeatures(
+        chars=len(t),
+        words=len(words),
+        stop_share=n_stop / len(words) if words else 0.0,
+        language=list(STOPLIST_LANGUAGES)[best] if n_stop else None,
+        sentence=bool(_SENTENCE.search(t)) and len(words) >= 3,
+        letters_share=sum(map(str.isalpha, compact)) / len(compact) if compact else 0.0,
+    )
+
+
+def classify(f: LineFeatures) -> str:
+    """jusText's context-free class of one line (no link density: our input is plain text)."""
+    if f.chars < LENGTH_LOW:
+        if f.sentence and f.stop_share >= STOP_LOW:
+            return NEARGOOD
+        return SHORT
+    if f.stop_share >= STOP_HIGH:
+        return GOOD if f.chars > LENGTH_HIGH or f.sentence else NEARGOOD
+    if f.stop_share >= STOP_LOW or f.sentence:
+        return NEARGOOD
+    return BAD
+
+
+def _neighbours(anchors: Sequence[str | None]) -> tuple[list[str], list[str]]:
+    """For each line, the nearest good/bad anchor before and after it (the edges: bad)."""
+    n = len(anchors)
+    before, after = [BAD] * n, [BAD] * n
+    last = BAD
+    for i in range(n):
+        before[i] = last
+        if anchors[i] is not None:
+            last = anchors[i]
+    last = BAD
+    for i in range(n - 1, -1, -1):
+        after[i] = last
+        if anchors[i] is not None:
+            last = anchors[i]
+    return before, after
+
+
+def decide(
+    lines: Sequence[str], decided: Sequence[str | None], edges_bad: bool = True
+) -> dict[int, str]:
+    """Boilerplate among the unknown lines: index -> rule name.
+
+    ``decided[i]`` is ``"bad"`` (removed by a rule), ``"good"`` (kept by a decision: the title, a
+    lead), ``None`` (unknown: this layer decides) or ``"blank"`` (an empty line, ignored). Only
+    unknown lines can be removed. With ``edges_bad=False`` the page's edges count as good.
+    """
+    classes: list[str | None] = []
+    feats: dict[int, LineFeatures] = {}
+    for i, state in enumerate(decided):
+        if state == "blank":
+            classes.append(None)
+        elif state in (GOOD, BAD):
+            classes.append(state)
+        else:
+            feats[i] = features(lines[i])
+            classes.append(classify(feats[i]))
+    # anchors: decided lines and good lines; a line bad by its features alone does not make its
+    # neighbours boilerplate (two list-like lines inside an article stay)
+    anchors = [
+        c if (c == GOOD or (c == BAD and i not in feats)) else None for i, c in enumerate(classes)
+    ]
+    before, after = _neighbours(anchors)
+    if not edges_bad:
+        first = next((i for i, c in enumerate(anchors) if c is not None), len(anchors))
+        last = max((i for i, c in enumerate(anchors) if c is not None), default=-1)
+        for i in range(len(classes)):
+            if i <= first:
+                before[i] = GOOD
+            if i >= last:
+                after[i] = GOOD
+    out: dict[int, str] = {}
+    for i, f in feats.items():
+        c, b, a = classes[i], before[i], after[i]
+        if b == GOOD and a == GOOD:
+            continue  # between two body paragraphs: kept, whatever it is
+        if c in (SHORT, NEARGOOD) and b == BAD and a == BAD:
+            out[i] = "generic_context"
+        elif c == SHORT and f.chars <= LABEL_MAX_CHARS and f.words <= LABEL_MAX_WORDS:
+            out[i] = "generic_label"
+        elif c == BAD:
+            out[i] = "generic_list"
+    return out
