@@ -1,6 +1,6 @@
 """The clean stage's fast paths give the same answers as the plain rule-by-rule evaluation.
 
-Each optimisation in tasks/clean.py (pre-checks, combined patterns, caches) is compared here with
+Each optimisation in tasks/clean/ (pre-checks, combined patterns, caches) is compared here with
 the straightforward definition it replaces, on the golden pages, on hand-made edge cases and on
 generated lines.
 """
