@@ -1,11 +1,11 @@
-"""The generic line decision (tasks/clean_generic.py): classes, smoothing, and what it never does."""
+"""The generic line decision (tasks/clean/generic.py): classes, smoothing, and what it never does."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tasks.clean_generic import (
+from tasks.clean.generic import (
     BAD,
     GOOD,
     NEARGOOD,
@@ -84,10 +84,18 @@ def test_decided_lines_are_never_touched():
     assert decide(lines, _decided(lines, bad={0, 2}, good={1})) == {}
 
 
-def test_page_edges_count_as_boilerplate_unless_told_otherwise():
-    lines = ["Politics", PROSE["az"]]
-    assert decide(lines, _decided(lines)) == {0: "generic_label"}
-    assert decide(lines, _decided(lines), edges_bad=False) == {}
+def test_page_edges_count_as_content_unless_told_otherwise():
+    lines = ["Politics", PROSE["az"], "Politics"]
+    assert decide(lines, _decided(lines)) == {}
+    assert decide(lines, _decided(lines), top=BAD, bottom=BAD) == {
+        0: "generic_label",
+        2: "generic_label",
+    }
+
+
+def test_a_short_phrase_next_to_boilerplate_is_not_a_label():
+    lines = [PROSE["ru"], "Вход свободный", "Share"]
+    assert decide(lines, _decided(lines, bad={2})) == {}
 
 
 line_text = st.one_of(
@@ -113,13 +121,13 @@ def test_only_unknown_lines_are_removed_and_never_between_good_ones(rows):
         ]
         bad_before = [k for k in range(i) if decided[k] == BAD]
         bad_after = [k for k in range(i + 1, len(lines)) if decided[k] == BAD]
-        nearest_prev_good = bool(prev) and (not bad_before or prev[-1] > bad_before[-1])
-        nearest_next_good = bool(nxt) and (not bad_after or nxt[0] < bad_after[0])
+        nearest_prev_good = not bad_before or (bool(prev) and prev[-1] > bad_before[-1])
+        nearest_next_good = not bad_after or (bool(nxt) and nxt[0] < bad_after[0])
         assert not (nearest_prev_good and nearest_next_good)
 
 
 def _good(text: str, state) -> bool:
-    return state is None and bool(text.strip()) and classify(features(text)) == GOOD
+    return state is None and bool(text.strip()) and classify(features(text)) in (GOOD, NEARGOOD)
 
 
 @settings(max_examples=100, deadline=None)
@@ -128,4 +136,4 @@ def test_a_page_of_prose_paragraphs_loses_nothing(extra):
     lines = [PROSE["en"], *[x for x in extra if classify(features(x)) != BAD], PROSE["az"]]
     # lines between two good paragraphs, with no boilerplate decided anywhere: all kept
     decided = ["blank" if not x.strip() else None for x in lines]
-    assert decide(lines, decided, edges_bad=False) == {}
+    assert decide(lines, decided) == {}

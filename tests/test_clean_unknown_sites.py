@@ -74,3 +74,47 @@ def test_byline_glued_to_a_time_is_metadata():
 def test_content_resembling_these_forms_is_kept(line):
     art = clean(f"{PROSE_EN}\n{line}\n{PROSE_AZ}\n")
     assert body_lines(art) == [PROSE_EN, line, PROSE_AZ]
+
+
+# --- header text: never drop a lead or a title; a banner only on evidence --------------------
+
+
+def test_one_sentence_lead_in_the_header_is_kept():
+    lead = "Минэнерго сообщило, что поставки газа в две страны Европы начались в понедельник утром."
+    assert 80 <= len(lead) <= 150
+    art = clean(f" date 2026-01-16 {lead}\n\n{PROSE_RU}\n")
+    assert art.header_role == "lead"
+    assert body_lines(art) == [lead, PROSE_RU]
+
+
+def test_header_wrapped_onto_the_next_line_is_the_lead_and_no_title_is_made():
+    first = "The ministry said on Tuesday that the new road between the two towns"
+    rest = "would be opened before the end of the year, officials added."
+    art = clean(f" date 2025-05-02 {first}\n{rest}\n{PROSE_EN_2}\n")
+    assert art.header_role == "lead"
+    assert art.title is None
+    assert body_lines(art) == [first, rest, PROSE_EN_2]
+
+
+def test_a_paragraph_with_a_sentence_inside_is_never_the_title():
+    para = "The agency recalls that the talks began in May. Both sides then agreed on a timetable"
+    art = clean(f" date 2025-05-02 Baku\n{para}\n{PROSE_EN}\n")
+    assert art.title is None
+    assert body_lines(art)[:2] == [para, PROSE_EN]
+
+
+def test_header_text_without_evidence_is_kept():
+    text = "Results of the spring survey of farms in the northern districts, in short:"
+    art = clean(f" date 2025-05-02 {text}\n{PROSE_EN}\n")
+    assert art.header_role == "lead"
+    assert body_lines(art)[0] == text
+
+
+@pytest.mark.parametrize(
+    ("header", "rule"),
+    [("USD 1.7000", "header_weather_currency"), ("Politics", "header_section_label")],
+)
+def test_header_text_a_rule_knows_is_noise(header, rule):
+    art = clean(f" date 2025-05-02 {header}\n{PROSE_EN}\n")
+    assert art.header_role == "noise"
+    assert rules_of(art)[f" date 2025-05-02 {header}"] == rule

@@ -104,6 +104,9 @@ def _is_prose(text: str) -> bool:
     return len(t) >= 40 and len(_words(t)) >= 6 and _ENDS_SENTENCE.search(t) is not None
 
 
+_INNER_SENTENCE = re.compile(r"[a-zа-яəğıöşüç)»”][.!?]\s+[A-ZА-ЯЁƏÇĞİÖŞÜ]")  # "... said. The ..."
+
+
 def _is_title_like(text: str) -> bool:
     t = text.strip()
     n = len(_words(t))
@@ -111,6 +114,8 @@ def _is_title_like(text: str) -> bool:
         return False
     if t.endswith(".") and not t.endswith("..."):
         return False
+    if t[0].islower() or t[-1] in ",;:–—-" or _INNER_SENTENCE.search(t):
+        return False  # it continues a sentence, leads into one, or holds a sentence's end
     letters = sum(map(str.isalpha, t))
     return letters >= 0.6 * len(t.replace(" ", ""))
 

@@ -12,15 +12,19 @@ Each unknown line gets a class from its own features, as jusText does (Pomikále
 * ``bad``: a longer line with (almost) no stop words: lists of names or headlines, tickers,
   tag clouds, strings of symbols or digits.
 
-Then context smoothing, with the nearest anchor on each side: a decided line, or a line good by
-its features (the page's edges count as bad, as in jusText; a line bad by its features alone is
-no anchor, so two list-like lines inside an article keep each other):
+Then context smoothing, with the nearest anchor on each side: a decided line, or a line good or
+near-good by its features (a sentence vouches for its neighbours; a line bad by its features alone
+is no anchor, so two list-like lines inside an
+article keep each other). The page's edges count as good (jusText counts them as bad): a line
+at the edge is removed only on the evidence of boilerplate next to it:
 
-* a ``short`` or ``neargood`` line between two bad ones is boilerplate (``generic_context``);
-* a label (a ``short`` line of at most ``LABEL_MAX_WORDS`` words, no sentence) next to a bad one,
-  such as a section name between the article and a list of other stories, is boilerplate
-  (``generic_label``; the lists hold frequent words, not only function words, so a one-word label
-  may well be in them);
+* a ``short`` line between two bad ones is boilerplate (``generic_context``); a ``neargood`` one
+  (a sentence) stays even there: a closing sentence after a photo credit, a line after a
+  "Popular" label that goes on with the article (jusText would drop it);
+* a label (a ``short`` line of at most ``LABEL_MAX_WORDS`` words, each capitalised, no sentence)
+  next to a bad one, such as a section name between the article and a list of other stories, is
+  boilerplate (``generic_label``; the lists hold frequent words, not only function words, so a
+  one-word label may well be in them; a short phrase such as "Entry is free" stays);
 * a ``bad`` line next to a bad one is boilerplate (``generic_list``);
 * everything else stays: a line between two body paragraphs is always kept, whatever its
   features. The layer errs towards keeping: a removed content line costs more than a kept
@@ -129,16 +133,25 @@ def classify(f: LineFeatures) -> str:
     return BAD
 
 
-def _neighbours(anchors: Sequence[str | None]) -> tuple[list[str], list[str]]:
-    """For each line, the nearest good/bad anchor before and after it (the edges: bad)."""
+def _label(text: str, f: LineFeatures) -> bool:
+    """A label: a few capitalised words, no sentence ("Social", "In Focus", "ANALİZ")."""
+    if f.chars > LABEL_MAX_CHARS or not 1 <= f.words <= LABEL_MAX_WORDS or f.sentence:
+        return False
+    return all(w[0].isupper() for w in _WORD.findall(text))
+
+
+def _neighbours(
+    anchors: Sequence[str | None], top: str, bottom: str
+) -> tuple[list[str], list[str]]:
+    """For each line, the nearest good/bad anchor before and after it (or the page's edge)."""
     n = len(anchors)
-    before, after = [BAD] * n, [BAD] * n
-    last = BAD
+    before, after = [top] * n, [bottom] * n
+    last = top
     for i in range(n):
         before[i] = last
         if anchors[i] is not None:
             last = anchors[i]
-    last = BAD
+    last = bottom
     for i in range(n - 1, -1, -1):
         after[i] = last
         if anchors[i] is not None:
@@ -147,13 +160,15 @@ def _neighbours(anchors: Sequence[str | None]) -> tuple[list[str], list[str]]:
 
 
 def decide(
-    lines: Sequence[str], decided: Sequence[str | None], edges_bad: bool = True
+    lines: Sequence[str], decided: Sequence[str | None], top: str = GOOD, bottom: str = GOOD
 ) -> dict[int, str]:
     """Boilerplate among the unknown lines: index -> rule name.
 
     ``decided[i]`` is ``"bad"`` (removed by a rule), ``"good"`` (kept by a decision: the title, a
     lead), ``None`` (unknown: this layer decides) or ``"blank"`` (an empty line, ignored). Only
-    unknown lines can be removed. With ``edges_bad=False`` the page's edges count as good.
+    unknown lines can be removed. ``top`` and ``bottom``: what the page's edges count as (good by
+    default, unlike jusText: a line at the edge of the page is kept unless boilerplate stands on
+    its other side too; a closing sentence or a list item at the top stays).
     """
     classes: list[str | None] = []
     feats: dict[int, LineFeatures] = {}
@@ -167,27 +182,48 @@ def decide(
             classes.append(classify(feats[i]))
     # anchors: decided lines and good lines; a line bad by its features alone does not make its
     # neighbours boilerplate (two list-like lines inside an article stay)
+    # a sentence (neargood) vouches for its neighbours like a paragraph: a sub-heading right above
+    # a short closing sentence stays
     anchors = [
-        c if (c == GOOD or (c == BAD and i not in feats)) else None for i, c in enumerate(classes)
+        GOOD if c in (GOOD, NEARGOOD) else BAD if (c == BAD and i not in feats) else None
+        for i, c in enumerate(classes)
     ]
-    before, after = _neighbours(anchors)
-    if not edges_bad:
-        first = next((i for i, c in enumerate(anchors) if c is not None), len(anchors))
-        last = max((i for i, c in enumerate(anchors) if c is not None), default=-1)
-        for i in range(len(classes)):
-            if i <= first:
-                before[i] = GOOD
-            if i >= last:
-                after[i] = GOOD
+    before, after = _neighbours(anchors, top, bottom)
     out: dict[int, str] = {}
     for i, f in feats.items():
         c, b, a = classes[i], before[i], after[i]
         if b == GOOD and a == GOOD:
             continue  # between two body paragraphs: kept, whatever it is
-        if c in (SHORT, NEARGOOD) and b == BAD and a == BAD:
+        if c == SHORT and b == BAD and a == BAD:
             out[i] = "generic_context"
-        elif c == SHORT and f.chars <= LABEL_MAX_CHARS and f.words <= LABEL_MAX_WORDS:
+        elif c == SHORT and _label(lines[i], f):
             out[i] = "generic_label"
         elif c == BAD:
             out[i] = "generic_list"
     return out
+
+
+# rules that keep their line's text as article metadata rather than boilerplate: they neither
+# make a neighbour boilerplate nor vouch for it
+NEUTRAL_RULES = frozenset({"title", "duplicate_title"})
+
+
+def mark_generic(page, start: int) -> int:
+    """Step 7b: the generic decision on a ``state._Page`` after the rules, title and tail.
+
+    The title (and its copies) is a good anchor, every other removed line a bad one; the header
+    line is left to the header step. Marks ``page.rule`` and returns how many lines it removed.
+    """
+    decided: list[str | None] = []
+    for i, filled in enumerate(page.filled):
+        if i < start or not filled:
+            decided.append("blank")
+            continue
+        rule = page.rule.get(i)
+        if rule is None:
+            decided.append(None)
+        else:
+            decided.append(GOOD if rule in NEUTRAL_RULES else BAD)
+    found = decide(page.lines, decided)
+    page.rule.update(found)
+    return len(found)
