@@ -118,3 +118,90 @@ def test_header_text_a_rule_knows_is_noise(header, rule):
     art = clean(f" date 2025-05-02 {header}\n{PROSE_EN}\n")
     assert art.header_role == "noise"
     assert rules_of(art)[f" date 2025-05-02 {header}"] == rule
+
+
+def test_dateline_alone_without_a_full_stop_is_no_title():
+    head = "Ski resort reports a record number of winter visitors"
+    art = clean(
+        f" date 2018-03-28 {head}\n28 March 2018 18:00\nBaku, Azerbaijan, March 28\n{PROSE_EN}\n"
+    )
+    assert art.dateline == "Baku, Azerbaijan, March 28"
+    assert art.title == head and art.header_role == "title"
+    assert body_lines(art) == [PROSE_EN]
+
+
+# --- after the article: dated lists of other stories, other editions' headlines, tags --------
+
+P3 = "The new terminal will handle two million passengers a year, the airport said on Friday."
+
+
+def test_a_list_of_other_stories_under_their_timestamps_ends_the_article():
+    other1 = "Talks on the new gas contract will resume in Vienna next week, the company said."
+    other2 = "Farmers in the south expect a record cotton harvest this autumn, officials said."
+    text = (
+        f" date 2024-09-02 Airport opens a new terminal\n{PROSE_EN}\n{PROSE_EN_2}\n"
+        f"- 2 September 2024, 21:02\n{other1}\n- 2 September 2024, 16:05\n{other2}\n"
+    )
+    art = clean(text)
+    assert body_lines(art) == [PROSE_EN, PROSE_EN_2]
+    assert rules_of(art)[other1] == rules_of(art)[other2] == "related_block"
+
+
+def test_one_timestamp_after_a_short_article_start_does_not_end_it():
+    text = f"{PROSE_EN}\n12 May 2025, 10:15\n{PROSE_EN_2}\n{P3}\n"
+    art = clean(text)
+    assert body_lines(art) == [PROSE_EN, PROSE_EN_2, P3]
+
+
+def test_date_without_a_time_inside_the_article_is_no_list():
+    text = (
+        f"{PROSE_EN}\n{PROSE_EN_2}\n{P3}\n9 September,\nGroup D,\n20:00. Baku - Kyiv.\n{PROSE_EN}\n"
+    )
+    art = clean(text)
+    assert "Group D," in body_lines(art)
+
+
+def test_follow_prompt_then_other_headlines_ends_the_article():
+    other = "Yeni metro stansiyası gələn il açılacaq"
+    text = f"{PROSE_AZ}\nBütün xəbərləri izləyin\n{other}\n{PROSE_AZ[:60]} deyib.\n"
+    art = clean(text)
+    assert body_lines(art) == [PROSE_AZ]
+    assert rules_of(art)[other] == "related_teaser"
+
+
+def test_headlines_in_other_languages_after_the_article_are_removed():
+    text = (
+        f"{PROSE_AZ}\n{PROSE_AZ}\nНовая станция метро откроется в следующем году\n"
+        "A new metro station will open next year\n"
+    )
+    art = clean(text)
+    assert body_lines(art) == [PROSE_AZ, PROSE_AZ]
+    assert set(rules_of(art).values()) == {"generic_foreign"}
+
+
+def test_a_foreign_sentence_inside_the_article_stays():
+    quote = "«Это важный шаг для региона», — добавил министр."
+    art = clean(f"{PROSE_EN}\n{quote}\n{PROSE_EN_2}\n")
+    assert body_lines(art) == [PROSE_EN, quote, PROSE_EN_2]
+
+
+def test_lower_case_tag_line_after_the_article_is_removed():
+    art = clean(f"{PROSE_AZ}\n{PROSE_AZ}\nrayon yol təmir\n")
+    assert rules_of(art) == {"rayon yol təmir": "generic_tags"}
+
+
+def test_a_results_table_is_content_not_counters():
+    rows = ["1", "Iceland", "1", "0", "5-0", "3", "2", "France", "1", "0", "2-0", "3"]
+    text = f"{PROSE_EN}\n" + "\n".join(rows) + f"\n{PROSE_EN_2}\n"
+    art = clean(text)
+    assert body_lines(art) == [PROSE_EN, *rows, PROSE_EN_2]
+
+
+def test_one_counter_is_still_a_counter():
+    art = clean(f"{PROSE_EN}\n1245\n{PROSE_EN_2}\n")
+    assert rules_of(art) == {"1245": "view_counter"}
+
+
+def test_site_name_and_picture_credit_lines():
+    art = clean(f"{PROSE_EN}\nAnna Petrova/Reuters\n{PROSE_EN_2}\nExample.Az\n")
+    assert rules_of(art) == {"Anna Petrova/Reuters": "photo_credit", "Example.Az": "site_name"}

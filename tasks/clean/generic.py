@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tasks.clean.text import _is_prose, _lang_hint
+
 STOPLIST_LANGUAGES = {"az": "Azerbaijani", "ru": "Russian", "en": "English", "tr": "Turkish"}
 LENGTH_LOW = 70  # jusText's defaults
 LENGTH_HIGH = 200
@@ -137,6 +139,8 @@ def _label(text: str, f: LineFeatures) -> bool:
     """A label: a few capitalised words, no sentence ("Social", "In Focus", "ANALİZ")."""
     if f.chars > LABEL_MAX_CHARS or not 1 <= f.words <= LABEL_MAX_WORDS or f.sentence:
         return False
+    if text.rstrip()[-1:] in ".,;:":
+        return False  # a piece of a sentence ("Group D,"), not a label
     return all(w[0].isupper() for w in _WORD.findall(text))
 
 
@@ -206,24 +210,78 @@ def decide(
 # rules that keep their line's text as article metadata rather than boilerplate: they neither
 # make a neighbour boilerplate nor vouch for it
 NEUTRAL_RULES = frozenset({"title", "duplicate_title"})
+TABLE_MIN_CELLS = 4  # lone small numbers or scores on one page: a table, not counters
+_CELL = re.compile(r"^\s*(?:\d{1,3}|\d{1,2}\s*[-:–]\s*\d{1,2})\s*$")
+_TAG_WORDS = re.compile(r"^[^\W\d_][^\W\d_\s\-]*(?:[\s,]+[^\W\d_][^\W\d_\-]*){1,5}$")
+TAIL_HEADLINE_MAX_CHARS = 200
 
 
-def mark_generic(page, start: int) -> int:
+def mark_generic(page, start: int, to: int | None = None) -> int:
     """Step 7b: the generic decision on a ``state._Page`` after the rules, title and tail.
 
-    The title (and its copies) is a good anchor, every other removed line a bad one; the header
-    line is left to the header step. Marks ``page.rule`` and returns how many lines it removed.
+    ``to``: where the article's tail (a related block) starts, if known. The title (and its
+    copies) is a good anchor, every other removed line a bad one; the header line is left to the
+    header step. Marks ``page.rule`` and returns how many lines it removed.
     """
+    end = len(page.lines) if to is None else to
+    table = _table_cells(page, start, end)
     decided: list[str | None] = []
     for i, filled in enumerate(page.filled):
+        rule = page.rule.get(i)
         if i < start or not filled:
             decided.append("blank")
-            continue
-        rule = page.rule.get(i)
-        if rule is None:
+        elif i in table:
+            page.rule.pop(i, None)  # a cell of a table: content
+            decided.append(GOOD)
+        elif rule is None:
             decided.append(None)
         else:
             decided.append(GOOD if rule in NEUTRAL_RULES else BAD)
     found = decide(page.lines, decided)
     page.rule.update(found)
+    found.update(_after_the_article(page, start))
     return len(found)
+
+
+def _table_cells(page, start: int, end: int) -> set[int]:
+    """Lone small numbers and scores ("3", "5-0") above the tail, when there are enough of them.
+
+    A counter ("0", "1245") appears once or twice on a page; a standings or results table prints
+    a column of them. They are kept, with the short lines between them (the generic decision
+    sees them as content).
+    """
+    cells = [
+        i
+        for i in range(start, end)
+        if page.filled[i]
+        and page.rule.get(i) in (None, "view_counter")
+        and _CELL.match(page.lines[i])
+    ]
+    return set(cells) if len(cells) >= TABLE_MIN_CELLS else set()
+
+
+def _after_the_article(page, start: int) -> dict[int, str]:
+    """After the last prose paragraph: headlines in another language, lower-case tag lines.
+
+    A heading-like line (no sentence end) whose script/language class differs from the body's
+    is another edition's headline (``generic_foreign``); a few lower-case words with no
+    punctuation are a tag list (``generic_tags``). Inside the article neither is touched.
+    """
+    lines = page.lines
+    kept = [i for i in range(start, len(lines)) if page.kept(i)]
+    prose = [i for i in kept if _is_prose(lines[i])]
+    if not prose:
+        return {}
+    body_lang = _lang_hint(" ".join(lines[i] for i in prose))
+    out: dict[int, str] = {}
+    for i in kept:
+        t = lines[i].strip()
+        if i <= prose[-1] or len(t) > TAIL_HEADLINE_MAX_CHARS or _SENTENCE.search(t):
+            continue
+        lang = _lang_hint(t)
+        if body_lang and lang and lang != body_lang:
+            out[i] = "generic_foreign"
+        elif t[0].islower() and _TAG_WORDS.match(t):
+            out[i] = "generic_tags"
+    page.rule.update(out)
+    return out

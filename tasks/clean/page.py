@@ -73,7 +73,7 @@ def _clean(
     mark_title(page, start, head_end, body_start, header.text, profile, art)  # 5. title
     mark_author_lines(page, start, head_end, body_start, profile, art)  # 6. author lines
     tail_from = mark_tail(page, start, body_start, profile)  # 7. the tail
-    mark_generic(page, start)  # 7b. the generic decision for lines no rule knows
+    mark_generic(page, start, tail_from)  # 7b. the generic decision for lines no rule knows
     when = own_time(time_lines, tail_from, art)
 
     # 8. header role
