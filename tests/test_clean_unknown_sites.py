@@ -205,3 +205,40 @@ def test_one_counter_is_still_a_counter():
 def test_site_name_and_picture_credit_lines():
     art = clean(f"{PROSE_EN}\nAnna Petrova/Reuters\n{PROSE_EN_2}\nExample.Az\n")
     assert rules_of(art) == {"Anna Petrova/Reuters": "photo_credit", "Example.Az": "site_name"}
+
+
+# --- cross-page evidence: a site without a profile is counted under its domain --------------
+
+
+def _unknown_site_pages(domain: str, n: int, footer: str | None) -> list:
+    from .test_clean import make_doc
+
+    docs = []
+    for k in range(n):
+        body = (
+            f"Story {k} of {domain} tells about event {k * 13} in district {k} and the people "
+            f"who took part in it on day {k}, the organisers said."
+        )
+        extra = f"\n{footer}" if footer else ""
+        docs.append(make_doc(f"{body}{extra}\n© {domain}\n", f"{domain}-{k}.txt"))
+    return docs
+
+
+def test_pages_of_an_unknown_site_are_counted_together_by_domain():
+    from tasks.clean import count_lines, run_clean
+    from tasks.clean.profiles import UNKNOWN_SITE, load_profiles, site_domain, _site_key
+    from tasks.config import Settings
+
+    footer = "Our newsroom works around the clock for you"
+    small = _unknown_site_pages("example-news.az", 4, footer)
+    big = _unknown_site_pages("other-daily.ru", 20, None)
+    counts = count_lines(small + big)
+    assert counts.docs["example-news.az"] == 4 and counts.docs["other-daily.ru"] == 20
+    assert UNKNOWN_SITE not in counts.docs
+    # 4 of 24 unknown pages would be under the 30 % share; 4 of the site's 4 are all of them
+    arts = run_clean(small + big, counts, Settings()).items
+    for art in arts[:4]:
+        assert {r.text: r.rule for r in art.removed}[footer] == "repeated_line"
+        assert art.site is None  # the column still names only profiles
+    assert site_domain("no domain at all") is None
+    assert _site_key(load_profiles().generic, "plain text") == UNKNOWN_SITE

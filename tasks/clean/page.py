@@ -55,7 +55,7 @@ def _clean(
     doc: RawDoc, line_counts: LineCounts | None, settings: Settings, site_hint: int | None = None
 ) -> CleanOutcome:
     profile = _profile_of(doc, site_hint)
-    site = _site_key(profile)
+    site = _site_key(profile, doc.text)
     counts: Counter[str] = Counter()
     art = _new_article(doc, profile)
     page = _Page(doc.text.split("\n"))

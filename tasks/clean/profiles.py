@@ -243,5 +243,33 @@ def site_index(profile: Profile, profiles: Profiles | None = None) -> int:
     return -1 if profile is profiles.generic else profiles.sites.index(profile)
 
 
-def _site_key(profile: Profile) -> str:
-    return profile.name or UNKNOWN_SITE
+def _site_key(profile: Profile, text: str | None = None) -> str:
+    """The name a page's repeated lines are counted under: its profile's name, else the domain
+    the page names most often (``site_domain``), else ``unknown``. So the pages of a site without
+    a profile are counted together, apart from other unknown sites."""
+    if profile.name:
+        return profile.name
+    return (site_domain(text) if text else None) or UNKNOWN_SITE
+
+
+# a domain written in the text ("News.Az", "www.example.com", "en.example.ru"), not an e-mail
+_DOMAIN = re.compile(
+    r"(?i)(?<![\w@.\-/])(?:www\.)?((?:[a-z0-9][a-z0-9\-]{0,40}\.){1,3}"
+    r"(?:az|ru|com|net|org|info|news|media|tv|ge|kz|uz|tr|ua|by|am|io|uk|de|fr|us|eu|global))"
+    r"(?![\w\-])"
+)
+
+
+def site_domain(text: str) -> str | None:
+    """The registered domain the page names most often (ties: the last named), lower case."""
+    counts: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for k, m in enumerate(_DOMAIN.finditer(text)):
+        labels = m.group(1).lower().split(".")
+        keep = 3 if labels[-2] in ("co", "com", "org") and len(labels) > 2 else 2
+        dom = ".".join(labels[-keep:])
+        counts[dom] = counts.get(dom, 0) + 1
+        last[dom] = k
+    if not counts:
+        return None
+    return max(counts, key=lambda d: (counts[d], last[d]))
