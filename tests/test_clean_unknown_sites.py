@@ -226,7 +226,7 @@ def _unknown_site_pages(domain: str, n: int, footer: str | None) -> list:
 
 def test_pages_of_an_unknown_site_are_counted_together_by_domain():
     from tasks.clean import count_lines, run_clean
-    from tasks.clean.profiles import UNKNOWN_SITE, load_profiles, site_domain, _site_key
+    from tasks.clean.profiles import UNKNOWN_SITE, _site_key, load_profiles, site_domain
     from tasks.config import Settings
 
     footer = "Our newsroom works around the clock for you"
