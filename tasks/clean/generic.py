@@ -96,19 +96,15 @@ class LineFeatures:
     letters_share: float  # letters among non-space characters
 
 
+_BITS = tuple(1 << k for k in range(len(STOPLIST_LANGUAGES)))
+
+
 def features(text: str) -> LineFeatures:
     t = text.strip()
-    words = [_fold(w) for w in _WORD.findall(t)]
-    stops = stopwords()
-    per_lang = [0] * len(STOPLIST_LANGUAGES)
-    for w in words:
-        mask = stops.get(w, 0)
-        bit = 0
-        while mask:
-            if mask & 1:
-                per_lang[bit] += 1
-            mask >>= 1
-            bit += 1
+    words = _WORD.findall(t.lower().replace("i̇", "i"))  # == map(_fold, _WORD.findall(t))
+    get = stopwords().get
+    masks = [m for m in map(get, words) if m]
+    per_lang = [sum(1 for m in masks if m & bit) for bit in _BITS]
     best = max(range(len(per_lang)), key=per_lang.__getitem__)
     n_stop = per_lang[best]
     compact = t.replace(" ", "")
@@ -120,6 +116,13 @@ def features(text: str) -> LineFeatures:
         sentence=bool(_SENTENCE.search(t)) and len(words) >= 3,
         letters_share=sum(map(str.isalpha, compact)) / len(compact) if compact else 0.0,
     )
+
+
+def _long_sentence(text: str) -> bool:
+    """A line of >= ``LENGTH_LOW`` characters ending like a sentence (the class of a body
+    paragraph: ``good`` or ``neargood``, which decide the same), known without its words."""
+    t = text.strip()
+    return len(t) >= LENGTH_LOW and t.count(" ") >= 2 and _SENTENCE.search(t) is not None
 
 
 def classify(f: LineFeatures) -> str:
@@ -181,9 +184,13 @@ def decide(
             classes.append(None)
         elif state in (GOOD, BAD):
             classes.append(state)
+        elif _long_sentence(lines[i]):
+            classes.append(GOOD)  # good or near-good whatever its stop words: never removed
         else:
             feats[i] = features(lines[i])
             classes.append(classify(feats[i]))
+    if not feats:
+        return {}
     # anchors: decided lines and good lines; a line bad by its features alone does not make its
     # neighbours boilerplate (two list-like lines inside an article stay)
     # a sentence (neargood) vouches for its neighbours like a paragraph: a sub-heading right above
@@ -250,14 +257,23 @@ def _table_cells(page, start: int, end: int) -> set[int]:
     a column of them. They are kept, with the short lines between them (the generic decision
     sees them as content).
     """
+    lines, rule = page.lines, page.rule
     cells = [
         i
         for i in range(start, end)
         if page.filled[i]
-        and page.rule.get(i) in (None, "view_counter")
-        and _CELL.match(page.lines[i])
+        and len(lines[i]) <= 12
+        and rule.get(i) in (None, "view_counter")
+        and _CELL.match(lines[i])
     ]
     return set(cells) if len(cells) >= TABLE_MIN_CELLS else set()
+
+
+BODY_SAMPLE = 3  # paragraphs that give the body's language class
+
+
+def _prose_kept(page, i: int) -> bool:
+    return page.kept(i) and _is_prose(page.lines[i])
 
 
 def _after_the_article(page, start: int) -> dict[int, str]:
@@ -268,16 +284,21 @@ def _after_the_article(page, start: int) -> dict[int, str]:
     punctuation are a tag list (``generic_tags``). Inside the article neither is touched.
     """
     lines = page.lines
-    kept = [i for i in range(start, len(lines)) if page.kept(i)]
-    prose = [i for i in kept if _is_prose(lines[i])]
-    if not prose:
+    last = next((i for i in range(len(lines) - 1, start - 1, -1) if _prose_kept(page, i)), None)
+    if last is None:
         return {}
-    body_lang = _lang_hint(" ".join(lines[i] for i in prose))
-    out: dict[int, str] = {}
-    for i in kept:
+    candidates = []
+    for i in range(last + 1, len(lines)):
         t = lines[i].strip()
-        if i <= prose[-1] or len(t) > TAIL_HEADLINE_MAX_CHARS or _SENTENCE.search(t):
-            continue
+        if page.kept(i) and len(t) <= TAIL_HEADLINE_MAX_CHARS and not _SENTENCE.search(t):
+            candidates.append((i, t))
+    if not candidates:
+        return {}
+    # the body's language class, from its last paragraphs
+    paras = [i for i in range(last, start - 1, -1) if _prose_kept(page, i)][:BODY_SAMPLE]
+    body_lang = _lang_hint(" ".join(lines[i] for i in paras))
+    out: dict[int, str] = {}
+    for i, t in candidates:
         lang = _lang_hint(t)
         if body_lang and lang and lang != body_lang:
             out[i] = "generic_foreign"
