@@ -104,7 +104,9 @@ def _is_prose(text: str) -> bool:
     return len(t) >= 40 and len(_words(t)) >= 6 and _ENDS_SENTENCE.search(t) is not None
 
 
-_INNER_SENTENCE = re.compile(r"[a-zа-яəğıöşüç)»”][.!?]\s+[A-ZА-ЯЁƏÇĞİÖŞÜ]")  # "... said. The ..."
+# "... said. The ...": a sentence ends inside (two lower-case letters before the stop, so "г. Баку"
+# or "Dr. Smith" are not sentence ends)
+_INNER_SENTENCE = re.compile(r"(?:[a-zа-яёəğıöşüç]{2}|[)»”])[.!?]\s+[A-ZА-ЯЁƏÇĞİÖŞÜ]")
 
 
 def _is_title_like(text: str) -> bool:
