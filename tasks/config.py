@@ -69,8 +69,10 @@ class Settings:
     device: str = "cpu"
     # --- pipeline version recorded in every row
     # 0.2.0: source_size_bytes, source_mtime_ns columns; 0.3.0: quarantine source_mtime_ns,
-    # duplicate_of; 0.4.0: source_path_bytes, duplicate_of_bytes (names that are not UTF-8)
-    pipeline_version: str = "0.4.0"
+    # duplicate_of; 0.4.0: source_path_bytes, duplicate_of_bytes (names that are not UTF-8);
+    # 0.5.0: cleaning of pages of unknown sites (issue 15: header leads, the generic line
+    # decision, dated lists, cross-page evidence by domain): an existing dataset is re-cleaned
+    pipeline_version: str = "0.5.0"
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

@@ -95,7 +95,7 @@ def _with_line_keys(items: list, count: bool) -> list[Scanned]:
         site = line_keys = index = None
         if count and doc.duplicate_of is None:
             profile = detect_site(doc.text)
-            site, index = _site_key(profile), site_index(profile)
+            site, index = _site_key(profile, doc.text), site_index(profile)
             line_keys = array("Q", _doc_line_hashes(doc.text)).tobytes()
         out.append(
             Scanned(

@@ -23,8 +23,8 @@ reads and marks one ``state._Page``: a line is removed when a rule is named for 
 3. ``repeated.mark_repeated``: cc_net-style repeated lines: a line seen in
    >= ``repeated_line_min_docs`` documents of the site and in >= ``repeated_line_min_share`` of
    them is boilerplate (rule ``repeated_line``; the counts are ``repeated.LineCounts``, made by
-   ``count_lines`` in pass 1). A new generic line decision (jusText-style, for the lines no rule
-   knows) belongs in ``generic.py``, called here, after the repeated lines.
+   ``count_lines`` in pass 1). Pages of no profile are counted under the domain they name most
+   often (``profiles.site_domain``), so an unknown site's pages are counted together.
 4. ``metadata.find_body_start``: datelines ("BAKU, Azerbaijan, April 22.", "Баку, 2 мая,
    АЗЕРТАДЖ") are extracted as metadata; a dateline alone on a line is removed (rule
    ``dateline``), one that starts a paragraph stays in it and starts the body, as does the first
@@ -40,9 +40,17 @@ reads and marks one ``state._Page``: a line is removed when a rule is named for 
    it holds a headline or a time line: headlines become ``related_teaser``, teaser sentences
    ``related_block``. A marker followed by sentences only is an in-article label and they stay.
    Headlines right after an in-body "Read more" and next to time lines after the last paragraph
-   are ``related_teaser`` too. ``dates.own_time``: the page's own time line is the first one
-   above the related block.
-8. ``header._header_role``: what the header text is, now that the page is understood.
+   are ``related_teaser`` too, and so is a list of other stories under their own timestamps
+   (date + time lines after the body). ``generic.mark_generic`` (7b): the jusText-style decision
+   for the lines no rule knows (stop words of az/ru/en/tr, context smoothing, errs towards
+   keeping: ``generic_context``, ``generic_label``, ``generic_list``), headlines in another
+   language and lower-case tag lines after the last paragraph (``generic_foreign``,
+   ``generic_tags``); a column of lone small numbers is a table and is kept.
+   ``dates.own_time``: the page's own time line is the first one above the related block.
+8. ``header._header_role``: what the header text is, now that the page is understood. A lead is
+   never dropped: a sentence, or a text wrapped onto the next line, is the lead; a banner needs
+   evidence (repeated on the site's pages, another language class than the body, a line rule
+   or the site's name, or a heading that is not this page's title).
 9. ``dates.decide_dates``: the page's own time line (site profile), else a date + time line above
    the article (the one agreeing with the header date if there are several; "Updated:" lines
    never), else the header date, else a date-only line above the article. ``published_date`` is

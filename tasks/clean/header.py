@@ -21,6 +21,7 @@ from tasks.clean.text import (
     _is_prose,
     _is_title_like,
     _lang_hint,
+    _line_key,
     norm_exact,
 )
 from tasks.config import Settings
@@ -76,6 +77,10 @@ def _header_role(
         if art.author is None:
             art.author = m.group("author").strip()
         return "byline"
+    rule = profile.matcher.first(text, _line_key(text))
+    if rule is not None:  # a line rule knows it: a ticker, a widget, a label, a cookie notice
+        page.rule[0] = f"header_{rule.name}"
+        return "noise"
     if art.title is not None and norm_exact(art.title) == key:
         page.rule[0] = "header_title"
         return "title"
@@ -99,8 +104,8 @@ def _header_role(
         if b_lang and h_lang != b_lang:
             page.rule[0] = "header_banner"
             return "banner"
-    if _is_prose(text) and (len(text) >= 150 or len(_SENTENCE_END.findall(text + " ")) >= 2):
-        return "lead"
+    if _is_prose(text) or _continues(text, page, start):
+        return "lead"  # a sentence in the body's language, or the first part of a wrapped one
     if any(p.search(text) for p in profile.strong):
         page.rule[0] = "header_banner"  # names the site or agency
         return "banner"
@@ -108,5 +113,27 @@ def _header_role(
         art.title = text
         page.rule[0] = "header_title"
         return "title"
-    page.rule[0] = "header_banner"
-    return "banner"
+    if art.title is not None or len(text.split()) <= LABEL_MAX_WORDS:
+        # not a sentence, and the page has its own title (or it is a word or two): a heading of
+        # something else, a slogan, a rubric
+        page.rule[0] = "header_banner"
+        return "banner"
+    return "lead"  # no evidence that it is not article text: kept
+
+
+LABEL_MAX_WORDS = 3  # a header text of at most this many words and no sentence carries no lead
+
+
+def _continues(text: str, page: _Page, start: int) -> bool:
+    """Whether the header text is the first part of a paragraph wrapped onto the next line.
+
+    The text does not end a sentence and the first kept line after it starts in lower case (or
+    with a comma, a dash or a closing quote): the line goes on with the same sentence.
+    """
+    if _SENTENCE_END.search(text.rstrip() + " "):
+        return False
+    for i in range(start, len(page.lines)):
+        if page.filled[i]:
+            nxt = page.lines[i].lstrip()
+            return bool(nxt) and (nxt[0].islower() or nxt[0] in ",;:)»”’–—-")
+    return False

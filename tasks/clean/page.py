@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tasks.clean.breadcrumbs import _breadcrumbs
 from tasks.clean.dates import When, decide_dates, own_time, parse_when
+from tasks.clean.generic import mark_generic
 from tasks.clean.header import Header, _header_role, read_header
 from tasks.clean.metadata import (
     _search_group,
@@ -54,7 +55,7 @@ def _clean(
     doc: RawDoc, line_counts: LineCounts | None, settings: Settings, site_hint: int | None = None
 ) -> CleanOutcome:
     profile = _profile_of(doc, site_hint)
-    site = _site_key(profile)
+    site = _site_key(profile, doc.text)
     counts: Counter[str] = Counter()
     art = _new_article(doc, profile)
     page = _Page(doc.text.split("\n"))
@@ -72,6 +73,7 @@ def _clean(
     mark_title(page, start, head_end, body_start, header.text, profile, art)  # 5. title
     mark_author_lines(page, start, head_end, body_start, profile, art)  # 6. author lines
     tail_from = mark_tail(page, start, body_start, profile)  # 7. the tail
+    mark_generic(page, start, tail_from)  # 7b. the generic decision for lines no rule knows
     when = own_time(time_lines, tail_from, art)
 
     # 8. header role

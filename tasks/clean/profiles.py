@@ -243,5 +243,39 @@ def site_index(profile: Profile, profiles: Profiles | None = None) -> int:
     return -1 if profile is profiles.generic else profiles.sites.index(profile)
 
 
-def _site_key(profile: Profile) -> str:
-    return profile.name or UNKNOWN_SITE
+def _site_key(profile: Profile, text: str | None = None) -> str:
+    """The name a page's repeated lines are counted under: its profile's name, else the domain
+    the page names most often (``site_domain``), else ``unknown``. So the pages of a site without
+    a profile are counted together, apart from other unknown sites."""
+    if profile.name:
+        return profile.name
+    return (site_domain(text) if text else None) or UNKNOWN_SITE
+
+
+# a domain written in the text ("News.Az", "www.example.com", "en.example.ru"), not an e-mail:
+# found from its top-level part (a literal "." first: a fast scan), then its labels before it
+_TLDS = "az|ru|com|net|org|info|news|media|tv|ge|kz|uz|tr|ua|by|am|io|uk|de|fr|us|eu|global"
+_TLD = re.compile(rf"(?i)\.(?:{_TLDS})(?![\w\-])")
+_LABELS = re.compile(
+    r"(?i)(?<![\w@.\-/])(?:www\.)?((?:[a-z0-9][a-z0-9\-]{0,40}\.){0,2}[a-z0-9][a-z0-9\-]{0,40})\Z"
+)
+DOMAIN_LABELS_MAX = 90  # characters before the top-level part that may hold the labels
+
+
+def site_domain(text: str) -> str | None:
+    """The registered domain the page names most often (ties: the last named), lower case."""
+    counts: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for k, m in enumerate(_TLD.finditer(text)):
+        lo = max(0, m.start() - DOMAIN_LABELS_MAX)
+        h = _LABELS.search(text, lo, m.start())
+        if h is None:
+            continue
+        labels = (h.group(1) + m.group(0)).lower().split(".")
+        keep = 3 if labels[-2] in ("co", "com", "org") and len(labels) > 2 else 2
+        dom = ".".join(labels[-keep:])
+        counts[dom] = counts.get(dom, 0) + 1
+        last[dom] = k
+    if not counts:
+        return None
+    return max(counts, key=lambda d: (counts[d], last[d]))

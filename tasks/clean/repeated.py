@@ -96,7 +96,7 @@ def count_lines(docs: list[RawDoc]) -> LineCounts:
         if doc.duplicate_of is not None or doc.content_key in seen:
             continue
         seen.add(doc.content_key)
-        site = _site_key(detect_site(doc.text))
+        site = _site_key(detect_site(doc.text), doc.text)
         counts.docs[site] += 1
         counts.lines.setdefault(site, Counter()).update(_doc_line_hashes(doc.text))
     return counts

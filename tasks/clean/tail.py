@@ -96,6 +96,44 @@ def _teasers(page: _Page, start: int, n: int) -> None:
                 break
 
 
+FOLLOW_RULES = frozenset({"follow_footer"})  # "Follow all news": ends the article, like "Latest"
+DATED_LIST_MIN = 2  # dated lines after the body that make a list of other stories
+DATED_LIST_PARAGRAPHS = 3  # ... or one, after at least this many paragraphs of the article
+
+
+def _dated_list(page: _Page, body_start: int, to: int) -> int | None:
+    """Where a list of other stories, each under its own date line, follows the article.
+
+    Timestamps (rule ``datetime`` with a calendar date and a time of day) after the body's first
+    paragraph, each followed by kept text: two of them, or one after at least
+    ``DATED_LIST_PARAGRAPHS`` paragraphs, start a list of other stories' dates and teasers (a
+    page's own date stands above its article, or at its very end with nothing after it).
+    Returns the index of the first such line.
+    """
+    dated: list[int] = []
+    for i in range(body_start + 1, to):
+        line = page.lines[i]
+        if page.rule.get(i) != "datetime" or not (
+            _DATE_IN_LINE.search(line) and _TIME_IN_LINE.search(line)
+        ):
+            continue
+        if any(page.kept(k) for k in range(i + 1, to)):
+            dated.append(i)
+    if not dated:
+        return None
+    paragraphs = sum(1 for k in range(body_start, dated[0]) if page.kept(k))
+    if len(dated) >= DATED_LIST_MIN or paragraphs >= DATED_LIST_PARAGRAPHS:
+        return dated[0]
+    return None
+
+
+_TIME_IN_LINE = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?![\d:])")
+# a calendar date: 12.05.2024, 2024-05-12, or a day next to a word (12 May, May 12, 12 мая)
+_DATE_IN_LINE = re.compile(
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+[^\W\d_]{3,}|[^\W\d_]{3,}\.?\s+\d{1,2}\b"
+)
+
+
 def mark_tail(page: _Page, start: int, body_start: int | None, profile: Profile) -> int | None:
     """Step 7: a marker after the body ends the article; teasers. Returns the marker's index."""
     lines = page.lines
@@ -106,12 +144,16 @@ def mark_tail(page: _Page, start: int, body_start: int | None, profile: Profile)
             r = page.rule.get(i)
             is_marker = r is not None and (
                 r == "tags"
+                or r in FOLLOW_RULES
                 or _starts_tail(profile, r)
                 or (r == "read_more" and not any(_ends_sentence(page, k) for k in range(i + 1, n)))
             )
             if is_marker and _looks_like_related_block(page, profile, i + 1, n):
                 tail_from = i
                 break
+        dated = _dated_list(page, body_start, tail_from if tail_from is not None else n)
+        if dated is not None:
+            tail_from = dated
     if tail_from is not None:
         for i in range(tail_from + 1, n):
             if page.kept(i):

@@ -104,6 +104,11 @@ def _is_prose(text: str) -> bool:
     return len(t) >= 40 and len(_words(t)) >= 6 and _ENDS_SENTENCE.search(t) is not None
 
 
+# "... said. The ...": a sentence ends inside (two lower-case letters before the stop, so "г. Баку"
+# or "Dr. Smith" are not sentence ends)
+_INNER_SENTENCE = re.compile(r"(?:[a-zа-яёəğıöşüç]{2}|[)»”])[.!?]\s+[A-ZА-ЯЁƏÇĞİÖŞÜ]")
+
+
 def _is_title_like(text: str) -> bool:
     t = text.strip()
     n = len(_words(t))
@@ -111,6 +116,8 @@ def _is_title_like(text: str) -> bool:
         return False
     if t.endswith(".") and not t.endswith("..."):
         return False
+    if t[0].islower() or t[-1] in ",;:–—-" or _INNER_SENTENCE.search(t):
+        return False  # it continues a sentence, leads into one, or holds a sentence's end
     letters = sum(map(str.isalpha, t))
     return letters >= 0.6 * len(t.replace(" ", ""))
 
