@@ -242,3 +242,24 @@ def test_pages_of_an_unknown_site_are_counted_together_by_domain():
         assert art.site is None  # the column still names only profiles
     assert site_domain("no domain at all") is None
     assert _site_key(load_profiles().generic, "plain text") == UNKNOWN_SITE
+
+
+def test_a_list_of_names_after_an_azerbaijani_article_is_kept():
+    # short Latin lines without ə are no evidence of another language; the list holds lines of
+    # the page's own class (Bakı, Gəncə), so it is the article's list, kept whole
+    teams = ['"Neftçi" (Bakı)', '"Porto" (Portuqaliya)', '"Kəpəz" (Gəncə)', '"Lion" (Fransa)']
+    text = f"{PROSE_AZ}\n{PROSE_AZ}\n" + "\n".join(teams) + "\n"
+    art = clean(text)
+    assert body_lines(art) == [PROSE_AZ, PROSE_AZ, *teams]
+
+
+def test_a_short_latin_name_alone_after_an_azerbaijani_article_is_kept():
+    art = clean(f'{PROSE_AZ}\n{PROSE_AZ}\n"Porto" (Portuqaliya)\n')
+    assert body_lines(art)[-1] == '"Porto" (Portuqaliya)'
+
+
+def test_a_hard_wrapped_last_line_in_lower_case_is_no_tag_line():
+    # a page cut after a wrapped line: the lower-case rest continues the paragraph above
+    head = "The ministry said the new port would make regional trade faster and"
+    art = clean(f"{PROSE_EN}\n{PROSE_EN_2}\n{head}\ncheaper, more reliab")
+    assert body_lines(art)[-2:] == [head, "cheaper, more reliab"]

@@ -297,12 +297,50 @@ def _after_the_article(page, start: int) -> dict[int, str]:
     # the body's language class, from its last paragraphs
     paras = [i for i in range(last, start - 1, -1) if _prose_kept(page, i)][:BODY_SAMPLE]
     body_lang = _lang_hint(" ".join(lines[i] for i in paras))
+    hints = {i: _lang_hint(t) for i, t in candidates}
     out: dict[int, str] = {}
+    for run in _runs(page, [i for i, _ in candidates]):
+        if body_lang and any(hints[i] == body_lang for i in run):
+            continue  # a list in the page's own language class: the article's, kept whole
+        for i in run:
+            if _foreign(body_lang, hints[i], lines[i]):
+                out[i] = "generic_foreign"
     for i, t in candidates:
-        lang = _lang_hint(t)
-        if body_lang and lang and lang != body_lang:
-            out[i] = "generic_foreign"
-        elif t[0].islower() and _TAG_WORDS.match(t):
+        if i not in out and t[0].islower() and _TAG_WORDS.match(t) and not _continues(page, i, out):
             out[i] = "generic_tags"
     page.rule.update(out)
     return out
+
+
+AZ_WITHOUT_SCHWA_MIN_WORDS = 5  # a shorter Latin line without ə may well be Azerbaijani (names)
+
+
+def _foreign(body_lang: str | None, lang: str | None, text: str) -> bool:
+    """Another language class than the body's, on evidence: another script, or a Latin line on
+    an Azerbaijani page long enough that the absence of ə says something."""
+    if not body_lang or not lang or lang == body_lang:
+        return False
+    if {lang, body_lang} == {"az", "latin"}:
+        return len(text.split()) >= AZ_WITHOUT_SCHWA_MIN_WORDS
+    return True
+
+
+def _runs(page, indexes: list[int]) -> list[list[int]]:
+    """Split line indexes into runs of neighbours (only blank lines between them)."""
+    runs: list[list[int]] = []
+    for i in indexes:
+        if runs and all(not page.filled[j] for j in range(runs[-1][-1] + 1, i)):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _continues(page, i: int, removed: dict[int, str]) -> bool:
+    """The line goes on from a kept line just above it that ends no sentence (hard-wrapped text)."""
+    j = i - 1
+    while j >= 0 and not page.filled[j]:
+        j -= 1
+    return (
+        j >= 0 and page.kept(j) and j not in removed and not _SENTENCE.search(page.lines[j].strip())
+    )
