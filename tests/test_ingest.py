@@ -167,7 +167,7 @@ def test_any_bytes_become_a_doc_or_a_quarantine_row(tmp_path_factory, data):
 
 
 def _known(doc, article_id, processed_s=None, mtime_ns=None):
-    from tasks.store import Known
+    from tasks.dataset import Known
 
     processed_s = time.time() if processed_s is None else processed_s
     return Known(
@@ -180,8 +180,8 @@ def _known(doc, article_id, processed_s=None, mtime_ns=None):
 
 
 def test_fingerprints_reuse_known_keys_and_read_the_rest(tmp_path):
+    from tasks.dataset import Known
     from tasks.ingest import run_fingerprint
-    from tasks.store import Known
 
     hour_ago = time.time() - 3600
     for name, data in {
