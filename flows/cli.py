@@ -23,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from flows import prefect_env
+from flows import prefect_env, signals
 
 console = Console(stderr=True, soft_wrap=True)  # messages name files: never wrap them
 out = Console()
@@ -36,6 +36,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"[red]error:[/] input directory {raw_dir} does not exist or is not a directory"
         )
         return 2
+    signals.install()  # SIGTERM/SIGINT: the run ends within seconds, exit 143/130
+    try:
+        return _run(args, raw_dir)
+    except BaseException as exc:
+        if not signals.is_signal(exc):
+            raise
+        if signals.after_commit():
+            outcome = (
+                f"it came during the commit, which completed: {args.out} holds the new dataset"
+            )
+        else:
+            outcome = (
+                f"nothing was committed, the previous dataset in {args.out} is unchanged (the "
+                "next run removes the leftovers)"
+            )
+        console.print(f"[red]interrupted[/] by {signals.name(exc)}: {outcome}")
+        return signals.exit_code(exc)
+
+
+def _run(args: argparse.Namespace, raw_dir: Path) -> int:
     mode = prefect_env.prepare(port=args.port, verbose=args.verbose)
     if not args.quiet:
         console.print(f"[dim]{mode.describe()}[/]")
@@ -262,12 +282,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     srv = sub.add_parser("server", help="local Prefect server with the UI (background)")
     srv.add_argument("action", choices=["start", "stop", "status"])
-    srv.add_argument("--port", type=int, default=None, help="default 4200")
+    srv.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="start: default 4200 (ARTICLES_SERVER_PORT); stop/status: default every server "
+        "articles started, on any port",
+    )
     srv.set_defaults(func=_cmd_server)
 
     serve = sub.add_parser("serve", help="serve the process-articles deployment 'local'")
     serve.add_argument("--name", default="local")
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--cron", default=None, help='Prefect schedule, e.g. "0 2 * * *" (nightly at 02:00)'
+    )
+    serve.add_argument(
+        "--interval", default=None, help="Prefect schedule: seconds, or 90s, 15m, 6h, 1d"
+    )
+    serve.add_argument("--timezone", default=None, help="of the schedule (IANA; default UTC)")
+    serve.add_argument("--raw", default="raw", help="scheduled runs' input (default: raw)")
+    serve.add_argument(
+        "--out", default="processed", help="scheduled runs' output (default: processed)"
+    )
     serve.set_defaults(func=_cmd_serve)
     return parser
 

@@ -38,6 +38,7 @@ from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import signals
 from flows.orchestration import (
     discover_files,
     mark_killed_run,
@@ -46,6 +47,7 @@ from flows.orchestration import (
     publish_artifacts,
 )
 from flows.passes import Run, process_pass, repeated_lines, scan_pass, set_progress_listener
+from tasks.checkpoints import checkpoint
 from tasks.config import Settings
 from tasks.dataset import (
     PartPaths,
@@ -132,7 +134,8 @@ def process_articles(
         )
         if lock.killed is not None:
             mark_killed_run(lock.killed)
-        return run_pipeline(settings, full=full, prune=prune)
+        with signals.guard(run.id if run else None):  # SIGTERM/SIGINT: end within seconds
+            return run_pipeline(settings, full=full, prune=prune)
 
 
 def run_pipeline(settings: Settings, *, full: bool = False, prune: bool = False) -> dict[str, Any]:
@@ -203,6 +206,7 @@ def _discover(settings: Settings, before: _Before, logger) -> list[Discovered]:
 
 def _commit(run, before, decided: Plan, totals: Totals, scan, prune, started) -> dict[str, Any]:
     """Carry the kept rows over, reconcile the counts, swap the staging directory in."""
+    checkpoint("commit")  # a test hook (tasks/checkpoints.py)
     settings, staging = run.settings, run.staging
     out_dir = settings.out_dir
     carried = carry_over(out_dir, staging, decided.drop(prune), parts=before.article_parts)
@@ -236,5 +240,6 @@ def _commit(run, before, decided: Plan, totals: Totals, scan, prune, started) ->
     )
     if not summary["balanced"]:
         raise RuntimeError(f"accounting does not balance: {summary['accounting']}")
-    commit_staging(staging, out_dir, summary)
+    with signals.deferred():  # a signal during the renames takes effect after them
+        commit_staging(staging, out_dir, summary)
     return summary

@@ -3,7 +3,8 @@ served deployment of ``process-articles`` (``articles serve``).
 
 The server listens on 127.0.0.1 only. Its PID and log files live in
 ``$ARTICLES_STATE_DIR`` (default ``~/.cache/news-articles-pipeline``) as
-``prefect-server-<port>.pid`` / ``.log``. ``PREFECT_UI_API_URL`` is set to the server's own API
+``prefect-server-<port>.pid`` / ``.log``, one pair per port: ``stop`` and ``status`` without
+``--port`` find every server ``articles`` started, on any port. ``PREFECT_UI_API_URL`` is set to the server's own API
 URL, so the UI works on any port (without it the UI calls port 4200).
 
 Background processes started from a non-interactive shell inherit SIGINT as "ignored", and
@@ -61,6 +62,29 @@ def _read_pid(port: int) -> int | None:
     return pid
 
 
+def started_servers() -> list[tuple[int, int]]:
+    """``(port, pid)`` of every server ``articles server start`` started that is still alive
+    (its state file names it); state files of dead servers are removed."""
+    found = []
+    for path in sorted(state_dir().glob("prefect-server-*.pid")):
+        try:
+            port = int(path.stem.removeprefix("prefect-server-"))
+        except ValueError:
+            continue
+        pid = _read_pid(port)
+        if pid is None:
+            path.unlink(missing_ok=True)
+        else:
+            found.append((port, pid))
+    return found
+
+
+def stop_command(port: int) -> str:
+    """The command that stops the server on ``port``."""
+    default = prefect_env.port_from_env(None)
+    return "articles server stop" + ("" if port == default else f" --port {port}")
+
+
 def start(port: int, timeout: float = 90.0) -> int:
     url = prefect_env.api_url(port)
     if prefect_env.healthy(url):
@@ -93,19 +117,37 @@ def start(port: int, timeout: float = 90.0) -> int:
             return 1
         if prefect_env.healthy(url, timeout=1.0):
             print(f"Prefect server running (pid {proc.pid}): UI http://{prefect_env.HOST}:{port}")
-            print(f"  API {url}; log {log_file(port)}; stop with: articles server stop")
+            print(f"  API {url}; log {log_file(port)}; stop with: {stop_command(port)}")
             return 0
         time.sleep(0.5)
     print(f"Prefect server not healthy after {timeout:.0f} s; see {log_file(port)}")
     return 1
 
 
-def stop(port: int, timeout: float = 20.0) -> int:
+def stop(port: int | None = None, timeout: float = 20.0) -> int:
+    """Stop the server ``articles`` started on ``port``, or (None) every one it started.
+    Exit code 0 when at least one was stopped, 1 when there was none to stop."""
+    if port is None:
+        servers = started_servers()
+        if not servers:
+            print(f"no Prefect server started by articles is running (state in {state_dir()})")
+            return 1
+        return max(_stop_one(p, timeout) for p, _ in servers)
+    if _read_pid(port) is None:
+        pid_file(port).unlink(missing_ok=True)
+        others = ", ".join(f"{stop_command(p)} (pid {pid})" for p, pid in started_servers())
+        print(
+            f"no Prefect server started by articles on port {port}"
+            + (f"; running: {others}" if others else "")
+        )
+        return 1
+    return _stop_one(port, timeout)
+
+
+def _stop_one(port: int, timeout: float) -> int:
     pid = _read_pid(port)
     if pid is None:
-        pid_file(port).unlink(missing_ok=True)
-        print(f"no Prefect server started by articles on port {port}")
-        return 0
+        return 1
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -116,7 +158,7 @@ def stop(port: int, timeout: float = 20.0) -> int:
         os.killpg(pid, signal.SIGKILL)
         print(f"Prefect server (pid {pid}) did not stop on SIGTERM; killed")
     else:
-        print(f"Prefect server (pid {pid}) stopped")
+        print(f"Prefect server (pid {pid}) stopped (port {port})")
     pid_file(port).unlink(missing_ok=True)
     return 0
 
@@ -126,7 +168,21 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
-def status(port: int) -> int:
+def status(port: int | None = None) -> int:
+    """The server on ``port``, or (None) every server ``articles`` started plus whatever
+    answers on the default port. Exit code 0 when one is running, 3 when none is."""
+    if port is None:
+        default = prefect_env.port_from_env(None)
+        ports = [p for p, _ in started_servers()]
+        if not ports:
+            return _status_one(default)
+        if default not in ports and prefect_env.healthy(prefect_env.api_url(default)):
+            ports.append(default)
+        return min([_status_one(p) for p in ports])
+    return _status_one(port)
+
+
+def _status_one(port: int) -> int:
     url = prefect_env.api_url(port)
     pid = _read_pid(port)
     if prefect_env.healthy(url):
@@ -138,8 +194,37 @@ def status(port: int) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    port = prefect_env.port_from_env(args.port)
-    return {"start": start, "stop": stop, "status": status}[args.action](port)
+    if args.action == "start":
+        return start(prefect_env.port_from_env(args.port))
+    # --port or ARTICLES_SERVER_PORT: that server; neither: every server articles started
+    port = args.port or (
+        int(os.environ["ARTICLES_SERVER_PORT"]) if os.environ.get("ARTICLES_SERVER_PORT") else None
+    )
+    return {"stop": stop, "status": status}[args.action](port)
+
+
+def parse_interval(text: str) -> float:
+    """``--interval``: seconds, or a number with a unit: 90, 90s, 15m, 6h, 1d."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = text.strip().lower()
+    factor = units.get(text[-1:])
+    value = float(text[:-1] if factor else text) * (factor or 1)
+    if value <= 0:
+        raise ValueError(f"interval must be positive: {text!r}")
+    return value
+
+
+def schedules(args: argparse.Namespace) -> list:
+    """The deployment's Prefect schedules from ``--cron`` / ``--interval`` (none: served for
+    runs triggered by hand, as before)."""
+    from prefect.schedules import Cron, Interval
+
+    found = []
+    if getattr(args, "cron", None):
+        found.append(Cron(args.cron, timezone=args.timezone))
+    if getattr(args, "interval", None):
+        found.append(Interval(parse_interval(args.interval), timezone=args.timezone))
+    return found
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -149,7 +234,17 @@ def serve(args: argparse.Namespace) -> int:
     default) and runs each flow run in a subprocess. On SIGTERM Prefect's runner pauses the
     deployment and exits 0 (~3 s); SIGINT (Ctrl-C) works too, even when the process was started
     in the background by a non-interactive shell (which starts it with SIGINT ignored).
+
+    ``--cron``/``--interval``: Prefect's own schedule on the deployment (the server creates the
+    runs, this process runs them: no system cron needed), with ``--raw``/``--out`` (absolute)
+    as the scheduled runs' parameters. A scheduled run that finds the previous one still
+    writing the output fails at once, its state message naming that run.
     """
+    try:
+        planned = schedules(args)
+    except Exception as exc:  # a bad cron string, timezone or interval
+        print(f"articles serve: {exc}")
+        return 2
     mode = prefect_env.prepare(port=args.port, verbose=True)
     if mode.kind == "temporary":
         print(
@@ -167,12 +262,20 @@ def serve(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     from flows.process_articles import process_articles
 
-    print(f"serving process-articles/{args.name} ({mode.api_url}); trigger it with:")
+    raw = str(Path(args.raw).resolve())
+    out = str(Path(args.out).resolve())
+    print(f"serving process-articles/{args.name} ({mode.api_url})")
+    for schedule in planned:
+        when = f"cron {schedule.cron!r}" if schedule.cron else f"every {schedule.interval}"
+        print(f"  scheduled: {when} ({schedule.timezone or 'UTC'}): {raw} -> {out}")
     print(
-        f"  prefect deployment run 'process-articles/{args.name}' "
+        f"  trigger it with: prefect deployment run 'process-articles/{args.name}' "
         "--param raw_dir=$PWD/raw --param out_dir=$PWD/processed --watch"
     )
     print("  (paths are read by this process: give absolute ones); stop with Ctrl-C or SIGTERM")
+    options: dict = {"name": args.name}
+    if planned:
+        options.update(schedules=planned, parameters={"raw_dir": raw, "out_dir": out})
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the runner took over
-        process_articles.serve(name=args.name)
+        process_articles.serve(**options)
     return 0

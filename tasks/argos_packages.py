@@ -1,21 +1,35 @@
-"""Argos Translate package management without Argos' side effects.
+"""Argos Translate package management without Argos' side effects, in Argos' own layout.
 
 ``argostranslate.package.install_from_path`` extracts any zip as is (a flat zip then breaks
 ``get_installed_packages()`` for every package) and imports ``argostranslate.translate`` (torch,
-stanza). Here a package file is validated before anything is written, extracted into a hidden
-temporary directory inside the packages directory and renamed into place, so a failed install
-leaves nothing behind. The layout is Argos' own, so ``argospm`` sees what we install and we see
-what ``argospm install`` installed.
+stanza). Here a package file is validated before anything is written, extracted into a staging
+directory on the same filesystem but OUTSIDE the packages directory (``argostranslate`` lists
+every folder there and crashes on one without ``metadata.json``), and renamed into place, so a
+failed or killed install leaves nothing that ``argospm`` or we would trip over; the next install
+removes a killed one's leftovers.
+
+Every layout the Argos index serves is accepted (see ``docs`` in README "Translation models"):
+
+* CTranslate2 >= 3.0 conversions: ``model/model.bin``, ``model/config.json`` and
+  ``model/shared_vocabulary.json`` (or ``source_``/``target_vocabulary.json``);
+* older conversions (27 of the index's 96 packages, ``translate-az_en`` 1.5 among them): no
+  ``config.json``, vocabularies as ``*_vocabulary.txt`` (CTranslate2 4.x loads them);
+* SentencePiece (``sentencepiece.model``) or BPE (``bpe.model``, OPUS-MT conversions, tokenised
+  with sacremoses + subword-nmt as Argos does);
+* a ``stanza/`` (or ``minisbd/``, ``spacy/``) sentence-splitter folder, which we never use;
+* zips with or without directory entries; the six-key ``metadata.json`` of real packages
+  (no ``type``, no ``links``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
 import shutil
 import socket
-import tempfile
 import urllib.parse
 import urllib.request
 import uuid
@@ -23,9 +37,23 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from packaging.version import InvalidVersion, Version
+
 DEFAULT_INDEX = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/"
-_HIDDEN_PREFIX = "."  # our temporary directories inside the packages dir start with a dot
 _CODE = re.compile(r"^(?:translate-)?([a-z]{2,3})(?:_([a-z]{2,3}))?$")
+# Our own temporary names. Earlier versions staged INSIDE the packages directory: such leftovers
+# are removed by the next install or removal.
+_LEGACY_LEFTOVER = re.compile(r"^\.(installing|removing|download)-")
+_VOCABULARIES = (
+    ("model/shared_vocabulary.json", "model/shared_vocabulary.txt"),
+    (
+        "model/source_vocabulary.json",
+        "model/source_vocabulary.txt",
+        "model/source_1_vocabulary.json",
+        "model/source_1_vocabulary.txt",
+    ),
+    ("model/target_vocabulary.json", "model/target_vocabulary.txt"),
+)
 
 
 class PackageError(Exception):
@@ -41,10 +69,40 @@ class PackageInfo:
     path: Path  # the installed package directory (or the archive, for a validated file)
     target_prefix: str = ""
     tokenizer: str = "sentencepiece"  # or "bpe"
+    layout: str = "ct2-3"  # "ct2-3": model/config.json (CTranslate2 >= 3.0); "ct2-2": older
 
     @property
     def model_id(self) -> str:
         return f"{self.id}@{self.version}"
+
+
+def version_key(version: str) -> tuple:
+    """Order package versions as Argos does (``packaging.version``); an unparsable version sorts
+    before every valid one, then by its text."""
+    try:
+        return (1, Version(version), "")
+    except InvalidVersion:
+        return (0, Version("0"), version)
+
+
+def default_packages_dir() -> Path:
+    """The packages folder Argos Translate itself uses (``argostranslate.settings``): the
+    ``ARGOS_PACKAGES_DIR`` environment variable, else ``ARGOS_PACKAGES_DIR`` in
+    ``$XDG_CONFIG_HOME/argos-translate/settings.json`` (default ``~/.config``), else
+    ``$XDG_DATA_HOME/argos-translate/packages`` (default ``~/.local/share``)."""
+    if env := os.environ.get("ARGOS_PACKAGES_DIR"):
+        return Path(env)
+    home = Path.home()
+    config_home = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    settings_file = config_home / "argos-translate" / "settings.json"
+    try:
+        settings = json.loads(settings_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        settings = {}
+    if isinstance(settings, dict) and settings.get("ARGOS_PACKAGES_DIR"):
+        return Path(str(settings["ARGOS_PACKAGES_DIR"]))
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return data_home / "argos-translate" / "packages"
 
 
 def _info_from_metadata(meta: dict, path: Path, names: set[str], where: str) -> PackageInfo:
@@ -58,24 +116,19 @@ def _info_from_metadata(meta: dict, path: Path, names: set[str], where: str) -> 
     for key, value in (("from_code", from_code), ("to_code", to_code)):
         if not isinstance(value, str) or not value.strip():
             raise PackageError(f"{where}: metadata.json has no {key}")
-    missing = [n for n in ("model/model.bin", "model/config.json") if n not in names]
-    if not any(
-        n in names
-        for n in (
-            "model/shared_vocabulary.json",
-            "model/shared_vocabulary.txt",
-            "model/source_vocabulary.json",
-            "model/source_vocabulary.txt",
+    missing = [] if "model/model.bin" in names else ["model/model.bin"]
+    shared, source, target = (any(n in names for n in group) for group in _VOCABULARIES)
+    if not shared and not (source and target):
+        missing.append(
+            "model/shared_vocabulary.json or .txt (or source_ and target_vocabulary files)"
         )
-    ):
-        missing.append("model/shared_vocabulary.json")
     if "sentencepiece.model" in names:
         tokenizer = "sentencepiece"
     elif "bpe.model" in names:
         tokenizer = "bpe"
     else:
         tokenizer = ""
-        missing.append("sentencepiece.model")
+        missing.append("sentencepiece.model or bpe.model")
     if missing:
         raise PackageError(f"{where}: not a complete Argos package, missing {', '.join(missing)}")
     return PackageInfo(
@@ -86,6 +139,7 @@ def _info_from_metadata(meta: dict, path: Path, names: set[str], where: str) -> 
         path=path,
         target_prefix=str(meta.get("target_prefix") or ""),
         tokenizer=tokenizer,
+        layout="ct2-3" if "model/config.json" in names else "ct2-2",
     )
 
 
@@ -137,7 +191,7 @@ def validate_archive(path: str | Path) -> tuple[str, PackageInfo]:
                     f"{path}: expected one top-level directory, found {sorted(tops) or 'none'}"
                 )
             top = tops.pop()
-            if top.startswith(_HIDDEN_PREFIX):
+            if top.startswith("."):
                 raise PackageError(f"{path}: top-level directory {top!r} is hidden")
             if "metadata.json" not in names:
                 raise PackageError(f"{path}: no metadata.json in {top}/")
@@ -157,7 +211,7 @@ def list_packages(packages_dir: str | Path) -> list[PackageInfo]:
         return []
     found = []
     for child in sorted(packages_dir.iterdir()):
-        if not child.is_dir() or child.name.startswith(_HIDDEN_PREFIX):
+        if not child.is_dir() or child.name.startswith("."):
             continue
         try:
             found.append(read_package_dir(child))
@@ -182,13 +236,79 @@ def install_package(source: str | Path, packages_dir: str | Path) -> PackageInfo
     return _install_from_index(m.group(1), m.group(2) or "en", packages_dir)
 
 
+def _staging_root(packages_dir: Path) -> Path:
+    """Where installs and removals stage: beside the packages directory (same filesystem, so a
+    rename moves a package in or out at once), never inside it."""
+    return packages_dir.parent / f".{packages_dir.name}.staging"
+
+
+def _new_staging(packages_dir: Path, kind: str) -> Path:
+    root = _staging_root(packages_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{kind}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    path.mkdir()
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_leftovers(packages_dir: str | Path) -> list[Path]:
+    """Remove what killed installs and removals left: staging entries of processes that are
+    gone, and hidden ``.installing-*`` / ``.removing-*`` / ``.download-*`` entries that earlier
+    versions put inside the packages directory. Returns what was removed."""
+    packages_dir = Path(packages_dir)
+    removed: list[Path] = []
+    root = _staging_root(packages_dir)
+    if root.is_dir():
+        for entry in root.iterdir():
+            parts = entry.name.split("-")
+            pid = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else -1
+            if pid != os.getpid() and not _pid_alive(pid):
+                _remove_path(entry)
+                removed.append(entry)
+    if packages_dir.is_dir():
+        for entry in packages_dir.iterdir():
+            if _LEGACY_LEFTOVER.match(entry.name):
+                _remove_path(entry)
+                removed.append(entry)
+    return removed
+
+
+def _remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _move(src: Path, dest: Path) -> None:
+    """Rename ``src`` to ``dest``; across filesystems (a packages dir that is a mount point),
+    copy then delete."""
+    try:
+        os.replace(src, dest)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copytree(src, dest)
+        shutil.rmtree(src, ignore_errors=True)
+
+
 def _install_file(path: Path, packages_dir: Path) -> PackageInfo:
     top, info = validate_archive(path)
     packages_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".installing-", dir=packages_dir))
+    clean_leftovers(packages_dir)
+    staging = _new_staging(packages_dir, "installing")
     try:
         with zipfile.ZipFile(path) as zf:
-            zf.extractall(staging)
+            zf.extractall(staging)  # creates the directories a zip without entries lacks
         installed = read_package_dir(staging / top)  # what landed is complete
         if installed.id != info.id:
             raise PackageError(f"{path}: extracted package differs from its metadata")
@@ -197,23 +317,27 @@ def _install_file(path: Path, packages_dir: Path) -> PackageInfo:
         if dest.exists() and dest not in old:
             old.append(dest)
         trash = []
-        for o in old:
-            t = packages_dir / f".removing-{uuid.uuid4().hex}"
+        for o in old:  # out of the packages dir, into our staging dir
+            t = staging / f"old-{len(trash)}"
             os.replace(o, t)
             trash.append(t)
         try:
-            os.replace(staging / top, dest)
+            _move(staging / top, dest)
         except OSError:
             for o, t in zip(old, trash, strict=True):  # put the old package(s) back
                 os.replace(t, o)
             raise
-        for t in trash:
-            shutil.rmtree(t, ignore_errors=True)
         return read_package_dir(dest)
     except OSError as exc:
         raise PackageError(f"{path}: install into {packages_dir} failed ({exc})") from exc
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _drop_staging(staging)
+
+
+def _drop_staging(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # the staging root, once empty
 
 
 def _index_url() -> str:
@@ -262,9 +386,8 @@ def _install_from_index(
         raise PackageError(f"the Argos package index has no {from_code}->{to_code} package")
     entry = candidates[-1]
     packages_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".argosmodel", dir=packages_dir)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    download_dir = _new_staging(packages_dir, "download")
+    tmp = download_dir / f"translate-{from_code}_{to_code}.argosmodel"
     try:
         errors = []
         for link in entry["links"]:
@@ -278,7 +401,7 @@ def _install_from_index(
             raise PackageError(_offline_message(from_code, to_code, "; ".join(errors)))
         return _install_file(tmp, packages_dir)
     finally:
-        tmp.unlink(missing_ok=True)
+        _drop_staging(download_dir)
 
 
 def remove_package(spec: str, packages_dir: str | Path) -> str:
@@ -291,13 +414,18 @@ def remove_package(spec: str, packages_dir: str | Path) -> str:
     matches = [p for p in list_packages(packages_dir) if p.id == wanted or p.path.name == key]
     if not matches:
         raise PackageError(f"{spec}: no such package installed in {packages_dir}")
+    clean_leftovers(packages_dir)
     for p in matches:
-        trash = packages_dir / f".removing-{uuid.uuid4().hex}"
+        trash = _new_staging(packages_dir, "removing")
         try:
-            os.replace(p.path, trash)
-        except OSError as exc:
-            raise PackageError(f"{p.path}: cannot remove ({exc})") from exc
-        shutil.rmtree(trash, ignore_errors=True)
+            try:
+                os.replace(p.path, trash / p.path.name)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise PackageError(f"{p.path}: cannot remove ({exc})") from exc
+                shutil.rmtree(p.path)
+        finally:
+            _drop_staging(trash)
     return ", ".join(sorted({p.model_id for p in matches}))
 
 

@@ -16,11 +16,11 @@ ENV_PREFIX = "ARTICLES_"
 
 
 def default_argos_packages_dir() -> Path:
-    """Where Argos Translate itself keeps packages, so ``argospm`` and we see the same ones."""
-    if env := os.environ.get("ARGOS_PACKAGES_DIR"):
-        return Path(env)
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "argos-translate" / "packages"
+    """Where Argos Translate itself keeps packages, so ``argospm`` and we see the same ones
+    (``ARGOS_PACKAGES_DIR``, else Argos' settings.json, else its data directory)."""
+    from tasks.argos_packages import default_packages_dir
+
+    return default_packages_dir()
 
 
 def default_cache_dir() -> Path:
@@ -56,16 +56,21 @@ class Settings:
     target_language: str = "en"
     argos_packages_dir: Path = field(default_factory=default_argos_packages_dir)
     cache_dir: Path = field(default_factory=default_cache_dir)
-    beam_size: int = 2
-    max_batch_size: int = 32  # examples per CTranslate2 batch
+    # decoding: Argos' own (argostranslate.translate.apply_packaged_translation) by default, so
+    # a user who switches from Argos gets the same English; beam_size 1 or 2 is the opt-in
+    # faster mode (README "Translation models" has its measured cost)
+    beam_size: int = 4
+    length_penalty: float = 0.2
+    max_decoding_length: int = 256  # CTranslate2's default, which Argos uses
+    max_batch_tokens: int = 1024  # source tokens per CTranslate2 batch (batch_type "tokens")
     inter_threads: int = 2
     intra_threads: int = 1
-    compute_type: str = "int8"
+    compute_type: str = "default"  # the package's own type (int8 for index packages), as Argos
     device: str = "cpu"
     # --- pipeline version recorded in every row
     # 0.2.0: source_size_bytes, source_mtime_ns columns; 0.3.0: quarantine source_mtime_ns,
-    # duplicate_of
-    pipeline_version: str = "0.3.0"
+    # duplicate_of; 0.4.0: source_path_bytes, duplicate_of_bytes (names that are not UTF-8)
+    pipeline_version: str = "0.4.0"
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

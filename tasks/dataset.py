@@ -27,14 +27,27 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tasks.config import Settings
-from tasks.store import ARTICLE_SCHEMA, QUARANTINE_SCHEMA, write_table_atomic
+from tasks.store import ARTICLE_SCHEMA, QUARANTINE_SCHEMA, exact_path, write_table_atomic
 from tasks.translate import list_packages
 
 
-def _read_part(part: Path, columns: list[str] | None = None) -> pa.Table:
-    """One Parquet file. ``pq.ParquetFile``, not ``pq.read_table``: the latter imports
-    ``pyarrow.dataset``, which imports pandas (~0.5-1 s of every incremental run)."""
-    return pq.ParquetFile(part).read(columns=columns)
+def _read_part(part: Path, columns: list[str] | None = None, present: bool = False) -> pa.Table:
+    """One Parquet file (with ``present``: those of ``columns`` it has). ``pq.ParquetFile``,
+    not ``pq.read_table``: the latter imports ``pyarrow.dataset``, which imports pandas
+    (~0.5-1 s of every incremental run)."""
+    file = pq.ParquetFile(part)
+    if present and columns is not None:
+        columns = [c for c in columns if c in file.schema_arrow.names]
+    return file.read(columns=columns)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``: columns an older schema lacks are added as nulls."""
+    columns = [
+        table.column(f.name) if f.name in table.column_names else pa.nulls(len(table), f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _read_parts(folder: Path, columns: list[str]) -> list[tuple[Path, pa.Table]]:
@@ -58,6 +71,15 @@ def _timestamp_us(column: pa.ChunkedArray) -> list[int]:
     """A timestamp[us] column as integers. A view, not ``cast`` (which imports pyarrow.compute:
     ~0.15 s of a re-run) nor ``to_pylist`` (tz-aware datetimes import pandas)."""
     return [v for chunk in column.chunks for v in chunk.view(pa.int64()).to_pylist()]
+
+
+def _exact_paths(table: pa.Table, column: str = "source_path") -> list:
+    """The exact paths of a table's rows: ``column``, or ``column``_bytes where that is set."""
+    texts = _column_or_none(table, column)
+    raw = f"{column}_bytes"
+    if raw not in table.column_names or table.column(raw).null_count == table.num_rows:
+        return texts
+    return [exact_path(t, b) for t, b in zip(texts, table.column(raw).to_pylist(), strict=True)]
 
 
 def _column_or_none(table: pa.Table, name: str) -> list:
@@ -86,9 +108,10 @@ def previous_index(out_dir: Path, parts: PartPaths | None = None) -> dict[str, K
     already in ``out_dir`` (and, into ``parts``, the paths of each part's rows)."""
     columns = ["source_path", "source_sha256", "article_id", "processed_at"]
     columns += ["source_size_bytes", "source_mtime_ns"]  # absent from datasets before 0.2.0
+    columns += ["source_path_bytes"]  # absent before 0.4.0
     index: dict[str, Known] = {}
     for part, table in _read_parts(Path(out_dir) / "articles", columns):
-        paths = table.column("source_path").to_pylist()
+        paths = _exact_paths(table)
         if parts is not None:
             parts[part.name] = paths
         index.update(
@@ -131,7 +154,7 @@ def carry_over(
     for part in sorted(previous.glob("*.parquet")):
         paths = (parts or {}).get(part.name)
         if paths is None:
-            paths = _read_part(part, ["source_path"]).column("source_path").to_pylist()
+            paths = _exact_paths(_read_part(part, ["source_path", "source_path_bytes"], True))
         if not paths:
             continue
         if only is None and drop.isdisjoint(paths):
@@ -147,13 +170,16 @@ def carry_over(
         name = part.name
         while name.startswith("carried-"):
             name = name.removeprefix("carried-")
-        if keep is None or all(keep):
+        current = pq.read_schema(part).names == schema.names
+        if current and (keep is None or all(keep)):
             os.link(part, target / name)
             carried += len(paths)
-        else:
-            table = _read_part(part).cast(schema).filter(pa.array(keep))
+        else:  # rows dropped, or a part of an older schema: rewritten in the current one
+            table = _conform(_read_part(part), schema)
+            if keep is not None:
+                table = table.filter(pa.array(keep))
             write_table_atomic(table, target / name)
-            carried += sum(keep)
+            carried += table.num_rows
     return carried
 
 
@@ -197,8 +223,9 @@ def previous_rejects(out_dir: Path, parts: PartPaths | None = None) -> dict[str,
     index: dict[str, Rejected] = {}
     columns = ["source_path", "stage", "error_class", "source_sha256", "reason", "size_bytes"]
     columns += ["source_mtime_ns", "duplicate_of", "processed_at"]
+    columns += ["source_path_bytes", "duplicate_of_bytes"]
     for part, table in _read_parts(Path(out_dir) / "quarantine", columns):
-        paths = table.column("source_path").to_pylist()
+        paths = _exact_paths(table)
         if parts is not None:
             parts[part.name] = paths
         rows = zip(
@@ -210,7 +237,7 @@ def previous_rejects(out_dir: Path, parts: PartPaths | None = None) -> dict[str,
             _column_or_none(table, "size_bytes"),
             _column_or_none(table, "source_mtime_ns"),
             _timestamp_us(table.column("processed_at")),
-            _column_or_none(table, "duplicate_of"),
+            _exact_paths(table, "duplicate_of"),
             strict=True,
         )
         for path, stage, cls, sha, reason, size, mtime, processed, first in rows:

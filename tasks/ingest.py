@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import stat
 import time
 import unicodedata
 from collections.abc import Mapping
@@ -87,13 +88,22 @@ def discover(raw_dir: Path, known: Mapping | None = None) -> list[Discovered]:
             if _suffix(name).lower() not in TEXT_SUFFIXES:
                 continue
             if entry.is_symlink():
-                target = Path(entry.path).resolve()
+                try:
+                    target = Path(entry.path).resolve()
+                except (RuntimeError, OSError):  # a loop of links (RuntimeError before 3.13)
+                    found.append(Discovered(rel, "symlink", "symlink loop, not followed"))
+                    continue
                 if not target.is_relative_to(root):
                     found.append(
                         Discovered(rel, "symlink_outside", f"symlink to {target} outside input")
                     )
                     continue
                 found.append(Discovered(rel, "symlink", f"symlink to {target.relative_to(root)}"))
+                continue
+            # the entry's type comes from the directory listing (d_type): no syscall for a
+            # regular file; a FIFO, socket or device is lstat-ed to name it, and never opened
+            if not entry.is_file(follow_symlinks=False):
+                found.append(Discovered(rel, "not_regular", _not_regular_detail(entry)))
                 continue
             if known is not None and (row := known.get(rel)) is not None:
                 try:
@@ -105,6 +115,89 @@ def discover(raw_dir: Path, known: Mapping | None = None) -> list[Discovered]:
             found.append(Discovered(rel))
     found.sort(key=lambda d: d.rel_path)
     return found
+
+
+FILE_TYPES = (
+    (stat.S_ISFIFO, "named pipe (FIFO)"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISDIR, "directory"),
+)
+
+
+def file_type(mode: int) -> str:
+    """What a non-regular file is, in words: "named pipe (FIFO)", "socket", ..."""
+    for test, kind in FILE_TYPES:
+        if test(mode):
+            return kind
+    return "special file"
+
+
+def _not_regular_detail(entry: os.DirEntry) -> str:
+    try:
+        kind = file_type(entry.stat(follow_symlinks=False).st_mode)
+    except OSError:
+        kind = "special file"
+    return f"{kind}, not a regular file: not read"
+
+
+def shown(rel_path: str) -> str:
+    """A path as text that is valid UTF-8: a file name that is not UTF-8 (Python keeps its
+    bytes as surrogates) shows those bytes as ``\\xNN`` (``tasks.store.path_text``)."""
+    if rel_path.isascii():
+        return rel_path
+    try:
+        rel_path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel_path).decode("utf-8", "backslashreplace")
+    return rel_path
+
+
+class NotRegular(OSError):
+    """The path is no longer a regular file (replaced by a FIFO, socket, device, directory)."""
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+_OPEN_FLAGS |= getattr(os, "O_CLOEXEC", 0)
+
+
+def read_bytes(path: str, limit: int, attempts: int = 3) -> tuple[bytes, int, int | None]:
+    """Up to ``limit + 1`` bytes of the regular file ``path``: ``(data, size when opened,
+    mtime)``, where the mtime is that of exactly these bytes, or None when unknown.
+
+    Opened with ``O_NONBLOCK`` and checked with ``fstat`` before anything is read: a path
+    replaced by a FIFO or a device since discovery raises ``NotRegular`` instead of blocking
+    (or having the side effects of reading a device). The open file is ``fstat``-ed before
+    and after reading: when its size or mtime moved meanwhile (a file still being written),
+    it is read again, up to ``attempts`` times; a file that never holds still is returned
+    with mtime None, so that no later run trusts its stat (it is hashed instead).
+    """
+    for _ in range(attempts):
+        fd = os.open(path, _OPEN_FLAGS)
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                raise NotRegular(f"{file_type(before.st_mode)}, not a regular file: not read")
+            if before.st_size > limit:
+                return b"", before.st_size, before.st_mtime_ns
+            chunks, total = [], 0
+            while total <= limit:
+                want = min(limit + 1 - total, max(before.st_size - total, 1 << 16) + 1)
+                chunk = os.read(fd, want)
+                chunks.append(chunk)
+                total += len(chunk)
+                if len(chunk) < want:  # a short read of a regular file: its end
+                    break
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if total > limit:
+                return data, before.st_size, None
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if after.st_size == total and after.st_mtime_ns == before.st_mtime_ns:
+            return data, total, after.st_mtime_ns
+    return data, before.st_size, None
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -201,29 +294,29 @@ def _binary_reason(data: bytes) -> str | None:
 
 
 def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quarantined:
-    """Read, check, decode and normalise one file. Never raises for a bad file."""
-    path = Path(raw_dir) / rel_path
+    """Read, check, decode and normalise one file. Never raises for a bad file; never blocks
+    on a FIFO; the size, SHA-256 and mtime of the result describe the same bytes."""
+    name = shown(rel_path)
     try:
-        st = path.stat()
-        size, mtime_ns = st.st_size, st.st_mtime_ns
+        data, size, mtime_ns = read_bytes(os.path.join(raw_dir, rel_path), settings.max_file_bytes)
         if size > settings.max_file_bytes:
             return Quarantined(
                 rel_path,
                 "ingest",
                 "too_large",
-                f"{rel_path}: {size} bytes exceeds the limit of {settings.max_file_bytes} "
+                f"{name}: {size} bytes exceeds the limit of {settings.max_file_bytes} "
                 "(ARTICLES_MAX_FILE_BYTES)",
                 size,
             )
-        with path.open("rb") as fh:
-            data = fh.read(settings.max_file_bytes + 1)
     except FileNotFoundError:
         return Quarantined(
-            rel_path, "ingest", "vanished", f"{rel_path}: file disappeared before it was read"
+            rel_path, "ingest", "vanished", f"{name}: file disappeared before it was read"
         )
+    except NotRegular as exc:
+        return Quarantined(rel_path, "ingest", "not_regular", f"{name}: {exc}")
     except OSError as exc:
         return Quarantined(
-            rel_path, "ingest", "unreadable", f"{rel_path}: cannot read: {exc.strerror or exc}"
+            rel_path, "ingest", "unreadable", f"{name}: cannot read: {exc.strerror or exc}"
         )
     size = len(data)
     sha = hashlib.sha256(data).hexdigest()
@@ -232,31 +325,27 @@ def read_one(raw_dir: Path, rel_path: str, settings: Settings) -> RawDoc | Quara
             rel_path,
             "ingest",
             "too_large",
-            f"{rel_path}: grew past the limit of {settings.max_file_bytes} bytes while read",
+            f"{name}: grew past the limit of {settings.max_file_bytes} bytes while read",
             size,
             sha,
         )
     if not data.strip():
         what = "empty" if size == 0 else "whitespace-only"
-        reason = f"{rel_path}: file is {what}"
+        reason = f"{name}: file is {what}"
         return Quarantined(rel_path, "ingest", "empty", reason, size, sha, mtime_ns)
     if reason := _binary_reason(data):
-        return Quarantined(
-            rel_path, "ingest", "binary", f"{rel_path}: {reason}", size, sha, mtime_ns
-        )
+        return Quarantined(rel_path, "ingest", "binary", f"{name}: {reason}", size, sha, mtime_ns)
     try:
         text, encoding = decode(data)
     except (UnicodeDecodeError, ValueError) as exc:
-        return Quarantined(
-            rel_path, "ingest", "undecodable", f"{rel_path}: {exc}", size, sha, mtime_ns
-        )
+        return Quarantined(rel_path, "ingest", "undecodable", f"{name}: {exc}", size, sha, mtime_ns)
     text = normalise_text(text)
     if not text.strip():
         return Quarantined(
             rel_path,
             "ingest",
             "empty",
-            f"{rel_path}: no text after decoding ({encoding})",
+            f"{name}: no text after decoding ({encoding})",
             size,
             sha,
             mtime_ns,
@@ -298,7 +387,7 @@ def read_all(
 
 def duplicate_reason(path: str, first: str) -> str:
     """The ``reason`` of the quarantine row of ``path``, a duplicate of ``first``."""
-    return f"{path}: same content as {first}"
+    return f"{shown(path)}: same content as {shown(first)}"
 
 
 def assemble_ingest(
@@ -317,7 +406,7 @@ def assemble_ingest(
         if item.problem is not None:
             quarantined.append(
                 Quarantined(
-                    item.rel_path, "ingest", item.problem, f"{item.rel_path}: {item.detail}"
+                    item.rel_path, "ingest", item.problem, f"{shown(item.rel_path)}: {item.detail}"
                 )
             )
             stats.counts[f"quarantined:{item.problem}"] += 1
@@ -390,9 +479,9 @@ def run_fingerprint(
         if previous is not None:
             try:
                 path = os.path.join(root, item.rel_path)
-                if os.stat(path).st_size <= settings.max_file_bytes:
-                    with open(path, "rb") as fh:
-                        sha = hashlib.sha256(fh.read()).hexdigest()
+                data, size, _ = read_bytes(path, settings.max_file_bytes)
+                if size <= settings.max_file_bytes:
+                    sha = hashlib.sha256(data).hexdigest()
                     if sha == previous.sha256:
                         prints.append(Fingerprint(item.rel_path, sha, previous.article_id))
                         stats.counts["unchanged:hash"] += 1

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tasks.checkpoints import checkpoint
 from tasks.clean import (
     LineCounts,
     _doc_line_hashes,
@@ -129,6 +130,7 @@ def scan_files(
     quarantines them with their reason. With ``spill``, what was read is also written there
     (zstd-compressed pickle) for pass 2 to use instead of reading and decoding every file again.
     """
+    checkpoint("scan")  # a test hook (tasks/checkpoints.py)
     if known is not None:
         result = run_fingerprint(paths, raw_dir, settings, known)
     else:
@@ -264,6 +266,7 @@ def process_files(
     ``site_hints``: the scan pass' site per file (see ``tasks.clean.run_clean``); ``spill``: the
     scan pass' reads of this same batch (``scan_files``), used instead of reading again when
     they are there and match ``paths``."""
+    checkpoint("process")
     started = time.perf_counter()
     loaded = read_spill(spill, paths) if spill is not None else None
     if loaded is None:
@@ -274,6 +277,7 @@ def process_files(
     cleaned = run_clean(ingested.items, line_counts, settings, site_hints)
     del ingested.items[:]
     languaged = run_language(cleaned.items, settings)
+    checkpoint("translate")
     translated = run_translate(languaged.items, settings)
     rejected: list[Quarantined] = [
         *ingested.quarantined,

@@ -27,8 +27,19 @@ import pyarrow.parquet as pq
 from tasks.records import Article, Quarantined
 
 # 1: first release; 2 (pipeline 0.2.0): articles source_size_bytes, source_mtime_ns;
-# 3 (pipeline 0.3.0): quarantine source_mtime_ns, duplicate_of
-SCHEMA_VERSION = "3"
+# 3 (pipeline 0.3.0): quarantine source_mtime_ns, duplicate_of;
+# 4 (pipeline 0.4.0): source_path_bytes (both), duplicate_of_bytes: file names that are not UTF-8
+SCHEMA_VERSION = "4"
+
+SOURCE_PATH_DOC = (
+    "Path of the raw file, relative to the input directory, '/'-separated. A name that is not "
+    "valid UTF-8 shows each such byte as \\xNN (Python's backslashreplace); its exact bytes are "
+    "then in source_path_bytes"
+)
+SOURCE_PATH_BYTES_DOC = (
+    "The exact bytes of source_path when the file name is not valid UTF-8; null when "
+    "source_path is the exact name"
+)
 
 FRAGMENT_TYPE = pa.struct(
     [
@@ -58,7 +69,8 @@ ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         False,
         "Stable id: first 16 hex digits of the SHA-256 of the whitespace-folded text",
     ),
-    ("source_path", pa.string(), False, "Path of the raw file, relative to the input directory"),
+    ("source_path", pa.string(), False, SOURCE_PATH_DOC),
+    ("source_path_bytes", pa.binary(), True, SOURCE_PATH_BYTES_DOC),
     ("source_sha256", pa.string(), False, "SHA-256 of the raw file's bytes"),
     ("source_size_bytes", pa.int64(), True, "Size of the raw file in bytes when it was read"),
     (
@@ -124,7 +136,9 @@ ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         "body_en",
         pa.string(),
         False,
-        "English text: English fragments as they are, others translated; untranslated ones marked '[untranslated:xx] ...'",
+        "English text: English fragments as they are, others translated; untranslated ones "
+        "marked '[untranslated:xx] <source text>', and fragments whose translation is suspect "
+        "marked '[suspect:xx] <source text>' (the suspect output is kept in fragments.text_en)",
     ),
     (
         "fragments",
@@ -161,7 +175,8 @@ ARTICLE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
 ]
 
 QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
-    ("source_path", pa.string(), False, "Path of the raw file, relative to the input directory"),
+    ("source_path", pa.string(), False, SOURCE_PATH_DOC),
+    ("source_path_bytes", pa.binary(), True, SOURCE_PATH_BYTES_DOC),
     (
         "stage",
         pa.string(),
@@ -172,7 +187,7 @@ QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         "error_class",
         pa.string(),
         False,
-        "Machine-readable class: empty, binary, undecodable, too_large, unreadable, vanished, symlink, symlink_outside, symlink_dir, duplicate, no_content, failed",
+        "Machine-readable class: empty, binary, undecodable, too_large, unreadable, vanished, not_regular, symlink, symlink_outside, symlink_dir, duplicate, no_content, failed",
     ),
     ("reason", pa.string(), False, "Human-readable reason naming the file and the problem"),
     ("size_bytes", pa.int64(), True, "Size of the raw file in bytes, when known"),
@@ -188,7 +203,13 @@ QUARANTINE_FIELDS: list[tuple[str, pa.DataType, bool, str]] = [
         pa.string(),
         True,
         "For a duplicate (error_class duplicate): the file with the same content whose article"
-        " row holds it",
+        " row holds it (shown as source_path is)",
+    ),
+    (
+        "duplicate_of_bytes",
+        pa.binary(),
+        True,
+        "The exact bytes of duplicate_of when that name is not valid UTF-8, else null",
     ),
     ("processed_at", pa.timestamp("us", tz="UTC"), False, "When the run saw the file (UTC)"),
     ("pipeline_version", pa.string(), False, "Version of the pipeline"),
@@ -230,10 +251,44 @@ def _days(value: date | None) -> int | None:
     return None if value is None else (value - _EPOCH_DATE).days
 
 
+def path_text(path: str) -> str:
+    """``path`` as valid UTF-8 text: a name that is not UTF-8 (its bytes kept by Python as
+    surrogates, ``os.fsdecode``) shows each such byte as ``\\xNN``."""
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
+
+
+def path_bytes(path: str | None) -> bytes | None:
+    """The exact bytes of a name ``path_text`` had to escape, else None."""
+    if path is None or path.isascii():
+        return None
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return None
+
+
+def exact_path(text: str | None, raw: bytes | None) -> str | None:
+    """The path as the file system names it (``os.fsdecode``), from the two columns."""
+    return os.fsdecode(raw) if raw is not None else text
+
+
+def _text(value: str | None) -> str | None:
+    """A reason that may quote a name that is not UTF-8, as valid UTF-8 text."""
+    return value if value is None else path_text(value)
+
+
 def _article_row(a: Article, processed_at: datetime, version: str) -> dict:
     return {
         "article_id": a.article_id,
-        "source_path": a.source_path,
+        "source_path": path_text(a.source_path),
+        "source_path_bytes": path_bytes(a.source_path),
         "source_sha256": a.source_sha256,
         "source_size_bytes": a.source_size_bytes,
         "source_mtime_ns": a.source_mtime_ns,
@@ -274,14 +329,16 @@ def _article_row(a: Article, processed_at: datetime, version: str) -> dict:
 
 def _quarantine_row(q: Quarantined, processed_at: datetime, version: str) -> dict:
     return {
-        "source_path": q.source_path,
+        "source_path": path_text(q.source_path),
+        "source_path_bytes": path_bytes(q.source_path),
         "stage": q.stage,
         "error_class": q.error_class,
-        "reason": q.reason,
+        "reason": _text(q.reason),
         "size_bytes": q.size_bytes,
         "source_sha256": q.source_sha256,
         "source_mtime_ns": q.mtime_ns,
-        "duplicate_of": q.duplicate_of,
+        "duplicate_of": _text(q.duplicate_of),
+        "duplicate_of_bytes": path_bytes(q.duplicate_of),
         "processed_at": _us(processed_at),
         "pipeline_version": version,
     }

@@ -16,8 +16,10 @@ article). A worker exits on its own within a second when the process that starte
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import uuid
@@ -54,6 +56,9 @@ def _watch_parent(pid: int, interval: float = 0.5) -> None:
 
 
 def _init_worker(parent_pid: int, lang_seed: int) -> None:
+    # Ctrl-C reaches the whole process group: the run's process stops the workers (no
+    # KeyboardInterrupt traceback from each of them)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     from tasks.pipeline import warm_up
 
@@ -83,6 +88,27 @@ class _LazyPool:
                 )
             return self._executor
 
+    def terminate(self) -> None:
+        """The run was interrupted: kill the workers instead of waiting for their batches
+        (whatever they were writing is in the staging directory, which is never committed)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # Python 3.14 has ProcessPoolExecutor.kill_workers(); before it, the processes are
+        # in the executor's ``_processes`` (pid -> multiprocessing.Process), 3.8 to 3.13
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        kill = getattr(executor, "kill_workers", None)
+        if kill is not None:
+            kill()
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError, AssertionError):
+                process.join(2)
+
     def shutdown(self) -> None:
         with self._lock:
             if self._executor is not None:
@@ -107,6 +133,10 @@ def worker_pool(processes: int, lang_seed: int = 0) -> Iterator[str | None]:
     pool = _POOLS[token] = _LazyPool(processes, lang_seed)
     try:
         yield token
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # a signal (KeyboardInterrupt, TerminationSignal)
+            pool.terminate()
+        raise
     finally:
         _POOLS.pop(token, None)
         pool.shutdown()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import struct
 import tempfile
 import zipfile
 from pathlib import Path
@@ -225,9 +226,144 @@ def _build_spec(
         bias[eos] = 0.0
     spec.decoder.projection.weight = proj
     spec.decoder.projection.bias = bias
+    return spec
+
+
+SIX_KEYS = ("package_version", "argos_version", "from_code", "from_name", "to_code", "to_name")
+_NAMES = {"az": "Azerbaijani", "en": "English", "ru": "Russian", "tr": "Turkish", "uk": "Ukrainian"}
+
+
+def metadata_for(from_code: str, to_code: str, version: str, **extra) -> dict:
+    """The six-key ``metadata.json`` real index packages carry (no ``type``, no ``links``)."""
+    meta = {
+        "package_version": version,
+        "argos_version": version,
+        "from_code": from_code,
+        "from_name": _NAMES.get(from_code, from_code.upper()),
+        "to_code": to_code,
+        "to_name": _NAMES.get(to_code, to_code.upper()),
+    }
+    meta.update({k: v for k, v in extra.items() if v not in (None, "")})
+    return meta
+
+
+def save_ct2_model(spec, model_dir: Path, vocab: list[str], *, layout: str, quantization: str):
+    """Save a CTranslate2 TransformerSpec the way a converter of that time did.
+
+    ``layout="ct2-3"``: CTranslate2 >= 3.0 (``model.bin`` binary version 6, ``config.json``,
+    ``shared_vocabulary.json``). ``layout="ct2-2"``: CTranslate2 2.x, as in the Argos index's
+    packages of 2021-2022 (``model.bin`` binary version 5 with spec revision 4, whose settings
+    are variables of the model, no ``config.json``, ``shared_vocabulary.txt``).
+    """
     spec.register_source_vocabulary(vocab)
     spec.register_target_vocabulary(vocab)
-    return spec
+    spec.validate()
+    spec.optimize(quantization=quantization)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    if layout == "ct2-3":
+        spec.save(str(model_dir))
+        return
+    if layout != "ct2-2":
+        raise ValueError(f"unknown layout {layout!r}")
+    (model_dir / "shared_vocabulary.txt").write_text(
+        "".join(t + "\n" for t in vocab), encoding="utf-8"
+    )
+    _serialize_v5(spec, model_dir / "model.bin")
+
+
+# CTranslate2 2.x kept these at the top level (the 4.x loader aliases them for revision < 5).
+_V2_TOP_LEVEL = {
+    "encoder/num_heads": ("num_heads", np.int8),
+    "encoder/pre_norm": ("pre_norm", np.int8),
+    "encoder/activation": ("activation", np.int8),
+    "encoder/embeddings_merge": ("embeddings_merge", np.int8),
+    "decoder/alignment_layer": ("alignment_layer", np.int16),
+    "decoder/alignment_heads": ("alignment_heads", np.int16),
+}
+_V2_DROPPED = {"decoder/num_heads", "decoder/pre_norm", "decoder/activation"}
+
+
+def _serialize_v5(spec, path: Path) -> None:
+    from ctranslate2.specs.model_spec import _dtype_to_type_id
+
+    config = spec.config.to_dict()
+    entries: list[tuple[str, tuple[int, ...], str, bytes]] = []
+    aliases = []
+    for name, value in spec.variables(ordered=True):
+        if isinstance(value, str):
+            aliases.append((name, value))
+            continue
+        if name in _V2_DROPPED:
+            continue
+        if name in _V2_TOP_LEVEL:
+            top, dtype = _V2_TOP_LEVEL[name]
+            raw = np.frombuffer(value.to_bytes(), dtype=value.dtype)
+            arr = raw.astype(dtype).reshape(())
+            entries.append((top, (), np.dtype(dtype).name, arr.tobytes()))
+            continue
+        entries.append((name, tuple(value.shape), value.dtype, value.to_bytes()))
+    # 2.x stored the source/target flags as variables too; the defaults match config.json's
+    flags = {"with_source_eos": config.get("add_source_eos", False)}
+    flags["with_source_bos"] = config.get("add_source_bos", False)
+    for flag, on in flags.items():
+        entries.append((flag, (), "int8", np.int8(bool(on)).tobytes()))
+    entries.sort(key=lambda e: e[0])
+
+    def string(text: str) -> bytes:
+        data = text.encode("utf-8")
+        return struct.pack("H", len(data) + 1) + data + b"\0"
+
+    with open(path, "wb") as out:
+        out.write(struct.pack("I", 5))  # binary version of CTranslate2 2.x
+        out.write(string(spec.name))
+        out.write(struct.pack("I", 4))  # TransformerSpec revision in CTranslate2 2.x
+        out.write(struct.pack("I", len(entries)))
+        for name, shape, dtype, data in entries:
+            out.write(string(name))
+            out.write(struct.pack("B", len(shape)))
+            for dim in shape:
+                out.write(struct.pack("I", dim))
+            out.write(struct.pack("B", _dtype_to_type_id(dtype)))
+            out.write(struct.pack("I", len(data)))
+            out.write(data)
+        out.write(struct.pack("I", len(aliases)))
+        for alias, target in aliases:
+            out.write(string(alias))
+            out.write(string(target))
+
+
+def write_package(
+    dest_dir: Path,
+    name: str,
+    *,
+    metadata: dict,
+    build_model,
+    files: dict[str, bytes],
+    stanza: bool = False,
+    dir_entries: bool = True,
+    readme: str = "",
+) -> Path:
+    """Assemble ``<name>.argosmodel``: one top-level folder ``name`` with ``metadata.json``, the
+    tokenizer files, ``model/`` (written by ``build_model(model_dir)``), optionally a
+    ``stanza/`` folder as older index packages carry, zipped with or without directory
+    entries (the index has both)."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
+        root = Path(tmp) / name
+        root.mkdir()
+        build_model(root / "model")
+        for rel, data in files.items():
+            (root / rel).write_bytes(data)
+        if stanza:  # stand-in files in the folder structure of a packaged stanza tokenizer
+            lang = metadata["from_code"]
+            (root / "stanza" / lang / "tokenize").mkdir(parents=True)
+            (root / "stanza" / "resources.json").write_text('{"note": "written by tests"}\n')
+            (root / "stanza" / lang / "tokenize" / "default.pt").write_bytes(b"not a model")
+        (root / "metadata.json").write_text(json.dumps(metadata, indent=4) + "\n")
+        (root / "README.md").write_text(readme or f"Test package {name}, built by tests.\n")
+        out = dest_dir / f"{name}.argosmodel"
+        _zip_dir(root, out, dir_entries=dir_entries)
+    return out
 
 
 def build_package(
@@ -247,31 +383,37 @@ def build_package(
     quantization: str = "int8",
     target_prefix: str = "",
     name: str | None = None,
+    layout: str = "ct2-3",
+    stanza: bool = False,
+    dir_entries: bool = True,
 ) -> Path:
-    """Build ``translate-<from>_<to>-<version>.argosmodel`` in ``dest_dir`` and return its path.
+    """Build ``translate-<from>_<to>-<version>.argosmodel`` with RANDOM weights (benchmarks, the
+    looping guard test) in ``dest_dir`` and return its path. Tests that check the English use
+    ``argos_glossary.build_glossary_package`` instead.
 
-    Deterministic: the same arguments give byte-identical models. About a second for the
+    Deterministic: the same arguments give byte-identical files. About a second for the
     default size; ``layers=(6, 6), d_model=512, heads=8, ffn=2048, vocab_size=8000`` gives a
     transformer-base-sized package (for benchmarks).
     """
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
     name = name or f"translate-{from_code}_{to_code}-{version.replace('.', '_')}"
     if looping:
         name += "-looping"
     seed = int.from_bytes(
         hashlib.sha256(f"{from_code}|{to_code}|{version}|{looping}".encode()).digest()[:4], "big"
     )
-    with tempfile.TemporaryDirectory(dir=dest_dir) as tmp:
-        root = Path(tmp) / name
-        (root / "model").mkdir(parents=True)
+    with tempfile.TemporaryDirectory(dir=dest_dir if dest_dir.exists() else None) as spdir:
         sp = _train_sentencepiece(
-            root, from_code, to_code, vocab_size, lines_per_lang, lexicon_size
+            Path(spdir), from_code, to_code, vocab_size, lines_per_lang, lexicon_size
         )
-        target_pieces = {sp.eos_id()}
-        for line in sample_sentences(to_code, lines_per_lang, seed=1):
-            target_pieces.update(sp.encode(line))
-        target_pieces.discard(sp.unk_id())
+        sp_bytes = (Path(spdir) / "sentencepiece.model").read_bytes()
+    target_pieces = {sp.eos_id()}
+    for line in sample_sentences(to_code, lines_per_lang, seed=1):
+        target_pieces.update(sp.encode(line))
+    target_pieces.discard(sp.unk_id())
+    vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+
+    def build_model(model_dir: Path) -> None:
         spec = _build_spec(
             sp,
             target_pieces,
@@ -282,37 +424,29 @@ def build_package(
             ffn=ffn,
             looping=looping,
         )
-        spec.validate()
-        spec.optimize(quantization=quantization)
-        spec.save(str(root / "model"))
-        metadata = {
-            "package_version": version,
-            "argos_version": "1.11.0",
-            "from_code": from_code,
-            "from_name": from_code.upper(),
-            "to_code": to_code,
-            "to_name": to_code.upper(),
-            "type": "translate",
-            "target_prefix": target_prefix,
-            "links": [],
-        }
-        (root / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
-        (root / "README.md").write_text(
-            f"Synthetic {from_code}->{to_code} test package (random weights), built by "
-            "tests/argos_builder.py.\n"
-        )
-        out = dest_dir / f"{name}.argosmodel"
-        _zip_dir(root, out)
-    return out
+        save_ct2_model(spec, model_dir, vocab, layout=layout, quantization=quantization)
+
+    return write_package(
+        dest_dir,
+        name,
+        metadata=metadata_for(from_code, to_code, version, target_prefix=target_prefix),
+        build_model=build_model,
+        files={"sentencepiece.model": sp_bytes},
+        stanza=stanza,
+        dir_entries=dir_entries,
+        readme=f"Synthetic {from_code}->{to_code} test package (random weights).\n",
+    )
 
 
-def _zip_dir(root: Path, out: Path) -> None:
+def _zip_dir(root: Path, out: Path, *, dir_entries: bool = True) -> None:
     """Zip ``root`` as the single top-level directory, with fixed timestamps (reproducible)."""
     tmp = out.with_suffix(".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(root.rglob("*")):
             arc = path.relative_to(root.parent).as_posix()
             if path.is_dir():
+                if not dir_entries:
+                    continue
                 arc += "/"
             info = zipfile.ZipInfo(arc, date_time=(2024, 1, 1, 0, 0, 0))
             if path.is_dir():
@@ -333,4 +467,11 @@ def extract_to(package: Path, dest: Path) -> Path:
     return dest / top
 
 
-__all__ = ["build_package", "extract_to", "sample_sentences"]
+__all__ = [
+    "build_package",
+    "extract_to",
+    "metadata_for",
+    "sample_sentences",
+    "save_ct2_model",
+    "write_package",
+]

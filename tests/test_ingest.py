@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import codecs
 import os
+import socket
+import stat
+import threading
 import time
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks.config import Settings
+from tasks.dataset import Known
 from tasks.ingest import (
     Discovered,
     content_key,
@@ -19,6 +23,7 @@ from tasks.ingest import (
     discover,
     normalise_text,
     read_one,
+    run_fingerprint,
     run_ingest,
 )
 from tasks.records import Quarantined, RawDoc
@@ -100,10 +105,16 @@ def test_crlf_and_nul_bytes_in_text_are_normalised(tmp_path):
 def test_vanished_and_unreadable_files(tmp_path):
     gone = read_one(tmp_path, "gone.txt", CFG)
     assert isinstance(gone, Quarantined) and gone.error_class == "vanished"
-    (tmp_path / "dir.txt").mkdir()
-    unreadable = read_one(tmp_path, "dir.txt", CFG)
-    assert isinstance(unreadable, Quarantined) and unreadable.error_class == "unreadable"
-    assert "dir.txt" in unreadable.reason
+    (tmp_path / "dir.txt").mkdir()  # a file replaced by a directory after discovery
+    replaced = read_one(tmp_path, "dir.txt", CFG)
+    assert isinstance(replaced, Quarantined) and replaced.error_class == "not_regular"
+    assert replaced.reason == "dir.txt: directory, not a regular file: not read"
+    (tmp_path / "locked.txt").write_text("text")
+    (tmp_path / "locked.txt").chmod(0)
+    if os.geteuid() != 0:  # root reads any file
+        unreadable = read_one(tmp_path, "locked.txt", CFG)
+        assert isinstance(unreadable, Quarantined) and unreadable.error_class == "unreadable"
+        assert unreadable.reason.startswith("locked.txt: cannot read: ")
 
 
 def test_discover_recurses_keeps_txt_and_extensionless_and_never_follows_links(tmp_path):
@@ -241,3 +252,78 @@ def test_discovery_does_not_trust_a_file_modified_just_before_its_row_was_writte
     # then gives discovery no rows, and every file with a row is hashed)
     old = {"racy.txt": _known(doc, "old-id", processed_s=(mtime + 10 * RACY_NS) / 1e9)}
     assert discover(tmp_path, old)[0].unchanged
+
+
+def _in_thread(fn, *args, timeout: float = 10.0):
+    """``fn(*args)`` in a thread; fails (instead of hanging the suite) if it blocks."""
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(fn(*args)), daemon=True)
+    worker.start()
+    worker.join(timeout)
+    assert not worker.is_alive(), f"{fn.__name__} blocked for {timeout} s"
+    return result[0]
+
+
+def _special_files(raw: Path) -> dict[str, str]:
+    """A FIFO, a socket and (where allowed) a device under ``raw``: name -> expected type."""
+    raw.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(raw / "pipe.txt")
+    made = {"pipe.txt": "named pipe (FIFO)"}
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(raw / "sock"))
+    sock.close()
+    made["sock"] = "socket"
+    try:
+        os.mknod(raw / "null", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        made["null"] = "character device"
+    except PermissionError:
+        pass
+    return made
+
+
+def test_fifos_sockets_and_devices_are_refused_at_discovery_never_opened(tmp_path):
+    raw = tmp_path / "raw"
+    made = _special_files(raw)
+    (raw / "ok.txt").write_text("An ordinary page of text.")
+    found = _in_thread(discover, raw)
+    by_path = {d.rel_path: d for d in found}
+    assert set(by_path) == {*made, "ok.txt"}
+    for name, kind in made.items():
+        assert by_path[name].problem == "not_regular"
+        assert by_path[name].detail == f"{kind}, not a regular file: not read"
+    result = _in_thread(run_ingest, found, raw, CFG)
+    assert [d.source_path for d in result.items] == ["ok.txt"]
+    reasons = {q.source_path: (q.error_class, q.reason) for q in result.quarantined}
+    assert reasons["pipe.txt"] == (
+        "not_regular",
+        "pipe.txt: named pipe (FIFO), not a regular file: not read",
+    )
+
+
+def test_a_file_replaced_by_a_fifo_after_discovery_is_not_read_and_does_not_block(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "sub").mkdir(parents=True)
+    (raw / "sub" / "page.txt").write_text("An ordinary page of text.")
+    found = discover(raw)
+    assert [d.problem for d in found] == [None]
+    (raw / "sub" / "page.txt").unlink()
+    os.mkfifo(raw / "sub" / "page.txt")  # no writer: a blocking open() would wait for ever
+    result = _in_thread(read_one, raw, "sub/page.txt", CFG)
+    assert isinstance(result, Quarantined) and result.error_class == "not_regular"
+    assert result.reason == "sub/page.txt: named pipe (FIFO), not a regular file: not read"
+    # the re-run scan (hash of a file with a row) must not block either
+    known = {"sub/page.txt": Known("0" * 64, "a" * 16, 25, 1, 10**12)}
+    prints = _in_thread(run_fingerprint, found, raw, CFG, known)
+    assert prints.items == []
+
+
+def test_a_loop_of_symlinks_is_a_quarantine_row_not_a_crash(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").symlink_to("b.txt")
+    (raw / "b.txt").symlink_to("a.txt")
+    (raw / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    found = {d.rel_path: (d.problem, d.detail) for d in discover(raw)}
+    assert found["a.txt"] == ("symlink", "symlink loop, not followed")
+    assert found["b.txt"] == ("symlink", "symlink loop, not followed")
+    assert found["dangling.txt"][0] == "symlink_outside"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import sys
 import zipfile
@@ -13,6 +14,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from argos_builder import build_package, extract_to, sample_sentences  # noqa: E402
+from argos_glossary import (  # noqa: E402
+    AZ_EN,
+    RU_EN,
+    UK_RU,
+    build_glossary_package,
+    expected_english,
+)
 
 from tasks import translate as tr  # noqa: E402
 from tasks.config import Settings  # noqa: E402
@@ -23,12 +31,30 @@ from tasks.records import Article, Fragment  # noqa: E402
 def built(tmp_path_factory) -> dict[str, Path]:
     """Every package the tests need, built once per session."""
     d = tmp_path_factory.mktemp("argos-built")
-    return {
-        "az_en": build_package(d, "az", "en", version="1.5"),
-        "ru_en": build_package(d, "ru", "en", version="1.9"),
-        "uk_ru": build_package(d, "uk", "ru", version="1.0"),
+    return {  # az_en in the layout the index serves today (CTranslate2 2.x, stanza/)
+        "az_en": build_glossary_package(d, "az", "en", version="1.5", layout="ct2-2", stanza=True),
+        "ru_en": build_glossary_package(d, "ru", "en", version="1.9", tokenizer="bpe"),
+        "uk_ru": build_glossary_package(d, "uk", "ru", version="1.0"),
         "tr_en_loop": build_package(d, "tr", "en", version="1.0", looping=True),
     }
+
+
+def gloss_sentences(glossary: dict[str, str], n: int, *, seed: int, words: int = 6) -> list[str]:
+    """``n`` distinct sentences of glossary words (their English is known), each starting with
+    a capitalised one (so the sentence splitter sees where they begin)."""
+    rng = random.Random(seed)
+    vocab = sorted(glossary)
+    starts = [w for w in vocab if w[0].isupper()]
+    out: list[str] = []
+    while len(out) < n:
+        k = rng.randint(max(2, words - 3), words + 3)
+        body = [rng.choice(starts)] + [rng.choice(vocab) for _ in range(k - 1)]
+        # Moses keeps a single letter and its full stop together (an initial): none at the end
+        body[-1] = rng.choice([w for w in vocab if len(w) > 1])
+        s = " ".join(body) + rng.choice(".!?")
+        if s not in out:
+            out.append(s)
+    return out
 
 
 @pytest.fixture()
@@ -171,7 +197,8 @@ def test_missing_model_hint():
 def test_run_translate_statuses_and_cache(built, pdir, tmp_path):
     tr.install_package(built["az_en"], pdir)
     settings = _settings(tmp_path, pdir)
-    az = sample_sentences("az", 4, seed=7)
+    az = gloss_sentences(AZ_EN, 4, seed=7)
+    en = [expected_english(x, AZ_EN) for x in az]
     arts = [
         _article(
             "a1",
@@ -189,72 +216,105 @@ def test_run_translate_statuses_and_cache(built, pdir, tmp_path):
     f = arts[0].fragments
     assert [x.translation_status for x in f] == ["not_needed", "translated", "und", "no_model"]
     assert f[0].text_en == f[0].text and f[2].text_en == f[2].text
-    assert f[1].text_en and f[1].text_en != f[1].text
+    assert f[1].text_en == en[0] + " " + en[1]
     assert f[1].translation_model == "az_en@1.5"
     assert f[3].text_en is None and f[3].translation_model is None
-    # the same az fragment in another article got the same translation in the same run
-    assert arts[1].fragments[1].text_en == f[1].text_en
+    assert [x.text_en for x in arts[1].fragments] == [en[2], en[0] + " " + en[1]]
     counts = res.stats.counts
     assert counts["status:az:translated"] == 3
     assert counts["status:en:not_needed"] == 1
     assert counts["missing_model:kk"] == 1
     assert counts["model:az_en@1.5"] == 3
     assert counts["sentences:translated"] == 3  # unique sentences: az[0], az[1], az[2]
-    paragraphs = arts[0].body_en.split("\n\n")
-    assert paragraphs[0] == f[0].text + " " + f[1].text_en
-    assert paragraphs[1] == "2024 — 15:30"
-    assert paragraphs[2] == "[untranslated:kk] Какой-то текст на другом языке."
+    assert arts[0].body_en.split("\n\n") == [
+        f[0].text + " " + en[0] + " " + en[1],
+        "2024 — 15:30",
+        "[untranslated:kk] Какой-то текст на другом языке.",
+    ]
 
     # second run: everything from the persistent cache, same English
-    again = [
-        _article("a2", [(0, az[2], "az"), (1, az[0] + " " + az[1], "az")]),
-    ]
+    again = [_article("a2", [(0, az[2], "az"), (1, az[0] + " " + az[1], "az")])]
     res2 = tr.run_translate(again, settings)
     assert [x.translation_status for x in again[0].fragments] == ["cached", "cached"]
-    assert [x.text_en for x in again[0].fragments] == [x.text_en for x in arts[1].fragments]
+    assert [x.text_en for x in again[0].fragments] == [en[2], en[0] + " " + en[1]]
     assert res2.stats.counts["sentences:translated"] == 0
     assert res2.stats.counts["sentences:cached"] == 3
     db = tmp_path / "cache" / "translations.sqlite"
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT count(*) FROM translations").fetchone()[0] == 3
+        assert conn.execute("SELECT count(*) FROM outputs").fetchone()[0] == 3
 
-    # a setting that changes the output is part of the key: beam 1 translates again
-    beam1 = [_article("a3", [(0, az[2], "az")])]
-    tr.run_translate(beam1, _settings(tmp_path, pdir, beam_size=1))
-    assert beam1[0].fragments[0].translation_status == "translated"
+    # every decoding option is part of the key: each change translates again
+    for change in (
+        {"beam_size": 1},
+        {"length_penalty": 1.0},
+        {"max_decoding_length": 200},
+        {"compute_type": "float32"},
+    ):
+        arts3 = [_article("a3", [(0, az[2], "az")])]
+        tr.run_translate(arts3, _settings(tmp_path, pdir, **change))
+        assert arts3[0].fragments[0].translation_status == "translated", change
+        assert arts3[0].fragments[0].text_en == en[2], change
+    tr.clear_model_cache()
 
 
-def test_translation_depends_on_source_and_is_deterministic(built, pdir, tmp_path):
+def test_batches_in_any_order_give_the_same_english(built, pdir, tmp_path):
     tr.install_package(built["az_en"], pdir)
     pkg = tr.list_packages(pdir)[0]
-    texts = sample_sentences("az", 6, seed=11)
-    settings = _settings(tmp_path, pdir)
-    one = tr.translate_texts(pkg, texts, settings)
-    two = tr.translate_texts(pkg, list(reversed(texts)), settings)
-    assert [o.text for o in one] == [o.text for o in reversed(two)]
-    assert len({o.text for o in one}) == len(texts)
-    assert not any(o.truncated for o in one)
+    texts = gloss_sentences(AZ_EN, 40, seed=11, words=8)
+    expected = [expected_english(t, AZ_EN) for t in texts]
+    for order, batch_tokens in ((texts, 1024), (list(reversed(texts)), 16)):
+        settings = _settings(tmp_path, pdir, max_batch_tokens=batch_tokens)
+        outs = tr.translate_texts(pkg, order, settings)
+        got = dict(zip(order, (o.text for o in outs), strict=True))
+        assert [got[t] for t in texts] == expected
+        assert not any(o.truncated for o in outs)
     assert all(
-        tr.assess_translation(t, o.text, "az") is None for t, o in zip(texts, one, strict=True)
+        tr.assess_translation(t, e, "az") is None for t, e in zip(texts, expected, strict=True)
     )
+
+
+def test_long_input_is_cut_into_pieces(built, pdir, tmp_path):
+    """A sentence of over 1,000 tokens (over MAX_SOURCE_TOKENS, Argos' max decoding length and
+    CTranslate2's max input length) is translated in pieces that join into the whole English."""
+    tr.install_package(built["az_en"], pdir)
+    words = sorted(AZ_EN)
+    long = " ".join(f"{words[i % len(words)]} {i}" for i in range(300)) + "."
+    arts = [_article("long", [(0, long, "az")])]
+    res = tr.run_translate(arts, _settings(tmp_path, pdir))
+    f = arts[0].fragments[0]
+    assert f.translation_status == "translated", dict(res.stats.counts)
+    assert f.text_en == expected_english(long, AZ_EN)
 
 
 def test_pivot(built, pdir, tmp_path):
     tr.install_package(built["uk_ru"], pdir)
-    tr.install_package(built["ru_en"], pdir)
+    tr.install_package(built["ru_en"], pdir)  # a BPE package as the second hop
     settings = _settings(tmp_path, pdir)
-    uk = sample_sentences("uk", 2, seed=3)
+    uk = gloss_sentences(UK_RU, 2, seed=3)
     arts = [_article("p", [(0, uk[0], "uk"), (0, uk[1], "uk")])]
     res = tr.run_translate(arts, settings)
-    f = arts[0].fragments[0]
-    assert f.translation_model == "uk_ru@1.0+ru_en@1.9"
-    assert f.translation_status == "translated", (f.text, f.text_en, dict(res.stats.counts))
-    # the pivot result is what the two hops give one after the other
-    packages = {p.id: p for p in tr.list_packages(pdir)}
-    mid = tr.translate_texts(packages["uk_ru"], [uk[0]], settings)[0].text
-    assert f.text_en == tr.translate_texts(packages["ru_en"], [mid], settings)[0].text
+    f = arts[0].fragments
+    assert [x.translation_model for x in f] == ["uk_ru@1.0+ru_en@1.9"] * 2
+    assert [x.translation_status for x in f] == ["translated"] * 2, dict(res.stats.counts)
+    ru = [expected_english(x, UK_RU) for x in uk]
+    assert [x.text_en for x in f] == [expected_english(x, RU_EN) for x in ru]
     assert res.stats.counts["model:uk_ru@1.0+ru_en@1.9"] == 2
+    tr.clear_model_cache()
+
+
+def test_suspect_fragment_is_marked_in_body_en(built, pdir, tmp_path):
+    tr.install_package(built["tr_en_loop"], pdir)
+    tr.install_package(built["az_en"], pdir)
+    text = sample_sentences("tr", 1, seed=2)[0]
+    az = gloss_sentences(AZ_EN, 1, seed=5)[0]
+    arts = [_article("s", [(0, az, "az"), (0, text, "tr"), (1, "Hello.", "en")])]
+    tr.run_translate(arts, _settings(tmp_path, pdir))
+    f = arts[0].fragments
+    assert [x.translation_status for x in f] == ["translated", "suspect", "not_needed"]
+    assert f[1].text_en  # the suspect output is kept in fragments
+    assert arts[0].body_en == (f"{expected_english(az, AZ_EN)} [suspect:tr] {text}\n\nHello.")
+    tr.clear_model_cache()
 
 
 def test_no_model_and_translate_disabled(built, pdir, tmp_path):
@@ -330,6 +390,34 @@ def test_extracted_package_has_argos_layout(built, tmp_path):
     root = extract_to(built["az_en"], tmp_path / "x")
     meta = json.loads((root / "metadata.json").read_text())
     assert meta["from_code"] == "az" and meta["to_code"] == "en"
-    for name in ("sentencepiece.model", "model/model.bin", "model/config.json"):
+    for name in ("sentencepiece.model", "model/model.bin", "model/shared_vocabulary.txt"):
+        assert (root / name).is_file()
+    assert not (root / "model" / "config.json").exists()  # CTranslate2 2.x layout
+    assert (root / "stanza").is_dir()
+    root = extract_to(built["ru_en"], tmp_path / "y")
+    for name in ("bpe.model", "model/model.bin", "model/config.json"):
         assert (root / name).is_file()
     assert (root / "model" / "shared_vocabulary.json").is_file()
+
+
+def test_argos_batches_follow_ctranslate2_rebatching():
+    # longest first; a batch grows while (size + 1) x its longest length <= 32 tokens
+    assert tr.argos_batches([10, 12, 30, 5, 40, 16, 16]) == [[4], [2], [5, 6], [1, 0], [3]]
+    assert tr.argos_batches([8, 8, 8, 8, 8]) == [[0, 1, 2, 3], [4]]
+    assert tr.argos_batches([]) == []
+
+
+def test_every_piece_is_decoded_once_padded_as_argos_pads_it():
+    lengths = [10, 12, 30, 5, 40, 16, 16, 300, 7]
+    pieces, owner, first = [], [], []
+    for i, n in enumerate(lengths):
+        first.append(len(pieces))
+        for start in range(0, n, tr.MAX_SOURCE_TOKENS):
+            pieces.append(["x"] * min(tr.MAX_SOURCE_TOKENS, n - start))
+            owner.append(i)
+    calls = tr._plan_calls(pieces, owner, first, [[0, 1, 2, 3], [4, 5, 6, 7, 6]])
+    flat = sorted(k for ks in calls for k in ks)
+    assert flat == list(range(len(pieces)))
+    # the only padded call is Argos' [12, 10] batch; every other call has one length
+    mixed = [ks for ks in calls if len({len(pieces[k]) for k in ks}) > 1]
+    assert mixed == [[first[1], first[0]]]
