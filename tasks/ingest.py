@@ -49,7 +49,7 @@ def discover(raw_dir: Path, known: Mapping | None = None) -> list[Discovered]:
     file once, by its own path; links out of the directory and directory links are refused),
     so a directory loop cannot trap the walk.
 
-    ``known`` (a re-run: path -> ``tasks.store.Known`` of the existing rows): a file whose size
+    ``known`` (a re-run: path -> ``tasks.dataset.Known`` of the existing rows): a file whose size
     and mtime are those of its row, and safely older than the row, is marked ``unchanged`` and
     not read at all (as make, rsync and git do; ``Settings.trust_mtime``). The ``stat`` comes
     from the directory walk itself, once per file with a row.
@@ -442,7 +442,7 @@ RACY_NS = 2_000_000_000
 
 
 def stat_unchanged(st: os.stat_result, previous) -> bool:
-    """Whether a file's ``stat`` shows it untouched since its row (``tasks.store.Known``) was
+    """Whether a file's ``stat`` shows it untouched since its row (``tasks.dataset.Known``) was
     written: same size, same mtime, and that mtime safely older than the row."""
     return (
         previous.size_bytes is not None
@@ -461,7 +461,7 @@ def run_fingerprint(
 ) -> StageResult[Fingerprint]:
     """The scan of a re-run: path, byte hash and content key of every file it is given.
 
-    ``known`` maps a path to what the existing dataset says of it (``tasks.store.Known``:
+    ``known`` maps a path to what the existing dataset says of it (``tasks.dataset.Known``:
     sha256, article id, size, mtime, when its row was written). Files whose stat showed them
     untouched are not given (``discover`` marks them). A file whose bytes hash as its row's is
     not decoded again: its key is the row's article id. Other files are read as by

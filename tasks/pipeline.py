@@ -10,11 +10,13 @@ module; this module only chains them and sums their counts. Their Prefect tasks 
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import time
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,7 +123,7 @@ def scan_files(
 ) -> ScanReport:
     """Pass 1 over a batch of files.
 
-    With ``known`` (a re-run: path -> ``tasks.store.Known`` of the existing rows) files with a
+    With ``known`` (a re-run: path -> ``tasks.dataset.Known`` of the existing rows) files with a
     row are only hashed (those ``discover`` found untouched by their stat are not given). Otherwise every file is read and, with ``count``, the
     keys of its lines are returned for the corpus-wide repeated-line counts. ``duplicates``
     (path -> first path) leaves known copies out. Unreadable files are left out: pass 2
@@ -170,6 +172,48 @@ def read_spill(path: Path, paths: list[Discovered]) -> list | None:
     ):
         return None
     return loaded
+
+
+def plan(paths: list[Discovered], settings: Settings, processes: int = 1) -> list[list[Discovered]]:
+    """Split the files into batches of ``batch_size`` (more per batch past ``max_batches``).
+
+    A small corpus is cut into at least two batches per worker process (of at least
+    ``MIN_BATCH`` files), so every process has work.
+    """
+    if not paths:
+        return []
+    size = min(settings.batch_size, max(MIN_BATCH, math.ceil(len(paths) / (2 * processes))))
+    size = max(size, math.ceil(len(paths) / settings.max_batches))
+    return [paths[i : i + size] for i in range(0, len(paths), size)]
+
+
+MIN_BATCH = 100  # files; below this a batch costs more in task overhead than it saves
+
+
+class LineCounter:
+    """Counts, per site, the documents holding each line key, as scan reports come in.
+
+    Lossy counting (``LineCounts.prune``) keeps memory flat on large corpora.
+    """
+
+    def __init__(self, epsilon: float) -> None:
+        self.counts = LineCounts()
+        self.epsilon = epsilon
+        self.pruned = 0
+        self._since_prune = 0
+
+    def add_doc(self, site: str, keys: Iterable[int]) -> None:
+        self.counts.docs[site] += 1
+        lines = self.counts.lines.get(site)
+        if lines is None:
+            lines = self.counts.lines[site] = Counter()
+        lines.update(keys)
+        self._since_prune += 1
+
+    def end_batch(self) -> None:
+        if self._since_prune:
+            self.pruned += self.counts.prune(self.epsilon)
+            self._since_prune = 0
 
 
 def repeated_only(counts: LineCounts, settings: Settings) -> LineCounts:

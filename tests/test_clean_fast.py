@@ -20,8 +20,10 @@ from tasks.clean import (
     _ONE_BY_ONE,
     LineRule,
     RuleMatcher,
+    _anchored,
     _lang_hint,
     _pattern_requirements,
+    _scans_line,
     _special_case,
     detect_site,
     load_profiles,
@@ -350,17 +352,61 @@ def test_blank_lines_normalise_to_nothing():
         assert norm_exact(ch) == "" and norm_exact(ch * 3 + " \t") == ""
 
 
-def test_special_case_characters_cover_the_regex_case_folding():
-    """Outside ``_special_case`` characters, a case-insensitive regex match is a str.lower() match:
-    every character folding (regex engine) to a non-special one lowers (str) to it."""
-    import _sre
+def test_special_case_characters_are_the_regex_engines_extra_case_pairs():
+    """A character is special when a case-insensitive regex match of it is not a str.lower()
+    match: the regex engine's extra case pairs (i/ı, s/ſ, σ/ς, the Cyrillic letters with
+    historic variants), "İ" (lowers to two characters) and the combining dot above."""
+    for ch in "iIsSıİ\u0307σΣςſвВоОсСтТъЪ":
+        assert _special_case(ch), ch
+    for ch in "aAbkKzəƏçÇğĞöÖşŞüÜаАбБеЕжЖзЗ0 .-@/":
+        assert not _special_case(ch), ch
+    # what the definition says, for every character of the scripts we meet
+    bmp = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    for ch in "".join(map(chr, range(0x20, 0x530))):
+        matched = re.findall("(?i)" + re.escape(ch), bmp)
+        expected = (
+            len(ch.lower()) != 1
+            or ch in "\u0130\u0307"
+            or any(t.lower() != ch.lower() for t in matched)
+        )
+        assert _special_case(ch) == expected, hex(ord(ch))
 
-    for code in range(0x110000):
-        ch = chr(code)
-        low = chr(_sre.unicode_tolower(code))
-        if _special_case(ch) or _special_case(low):
-            continue
-        assert ch.lower() == low, hex(code)
+
+def test_case_pairs_do_not_cross_the_basic_multilingual_plane():
+    """``_special_case`` asks the engine about the BMP only: no character beyond it matches a BMP
+    character case-insensitively, and the other way round."""
+    bmp = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000)
+    beyond = "".join(map(chr, range(0x10000, 0x110000)))
+    cased_bmp = [c for c in bmp if c.lower() != c or c.upper() != c]
+    cased_beyond = [c for c in beyond if c.lower() != c or c.upper() != c]
+    assert cased_bmp and cased_beyond
+    assert re.findall("(?i)[" + "".join(map(re.escape, cased_bmp)) + "]", beyond) == []
+    assert re.findall("(?i)[" + "".join(map(re.escape, cased_beyond)) + "]", bmp) == []
+
+
+def test_pattern_reader_anchoring_and_what_it_does_not_know():
+    def anchored(p):
+        return _anchored(re.compile(p))
+
+    assert anchored(r"^foo") and anchored(r"(?i)^foo") and anchored(r"^a|^b")  # prefix taken out
+    assert not anchored(r"\Afoo") and not anchored(r"(?m)^foo") and not anchored(r"foo^")
+    assert not anchored(r"(?:^a|b)") and anchored(r"(?x) ^ foo  # comment )")
+    assert _scans_line(re.compile(r"^.{0,80}x")) and _scans_line(re.compile(r"^(?!a)b"))
+    assert _scans_line(re.compile(r"^(?:.)*x")) and not _scans_line(re.compile(r"^a.*"))
+
+    def reqs(p):
+        return [sorted(r) for r in _pattern_requirements(re.compile(p))]
+
+    assert reqs(r"(foo)\1bar") == [["foo"], ["bar"]]
+    assert reqs(r"(?x) foo bar  # comment") == [["foobar"]]
+    assert reqs(r"(x)?(?(1)abc|def)") == []  # a conditional: no pre-check, never a wrong one
+    assert reqs(r"abc(?#note)def") == [["abcdef"]]
+    assert reqs(r"[.]az[x]") == [[".azx"]]  # one-character classes are literals
+    assert reqs(r"\x41BC\u0259xy") == [["abcəxy"]]
+    assert reqs(r"found (?:a|an) error") == [["found a"], [" error"]]
+    assert reqs(r"abcd{0,2}efg") == [["abc"], ["efg"]]
+    assert reqs(r"abc(?:xyz){2}efg") == [["abc"], ["xyz"], ["efg"]]
+    assert reqs(r"\Afoo") == [["foo"]]
 
 
 def test_literal_requirements_of_some_patterns():

@@ -144,7 +144,7 @@ def _bad_corpus(root: Path, outside: Path) -> dict[str, str]:
 
 def test_bad_input_corpus_reconciles_exactly(prefect_api, isolated, monkeypatch):
     from flows.process_articles import process_articles
-    from tasks.store import read_articles, read_quarantine
+    from tasks.dataset import read_articles, read_quarantine
 
     monkeypatch.setenv("ARTICLES_MAX_FILE_BYTES", "65536")
     raw = isolated / "raw"

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks.config import Settings
+from tasks.dataset import Known
 from tasks.ingest import (
     Discovered,
     content_key,
@@ -26,7 +27,6 @@ from tasks.ingest import (
     run_ingest,
 )
 from tasks.records import Quarantined, RawDoc
-from tasks.store import Known
 
 RU = "Заметили ошибку в тексте? Выделите её и нажмите Ctrl + Enter. Баку, 2 мая, АЗЕРТАДЖ"
 AZ = "Vətən müharibəsinin Anım Gününün rəmzi olan Xarı bülbül"
@@ -178,7 +178,7 @@ def test_any_bytes_become_a_doc_or_a_quarantine_row(tmp_path_factory, data):
 
 
 def _known(doc, article_id, processed_s=None, mtime_ns=None):
-    from tasks.store import Known
+    from tasks.dataset import Known
 
     processed_s = time.time() if processed_s is None else processed_s
     return Known(
@@ -191,8 +191,8 @@ def _known(doc, article_id, processed_s=None, mtime_ns=None):
 
 
 def test_fingerprints_reuse_known_keys_and_read_the_rest(tmp_path):
+    from tasks.dataset import Known
     from tasks.ingest import run_fingerprint
-    from tasks.store import Known
 
     hour_ago = time.time() - 3600
     for name, data in {

@@ -88,7 +88,7 @@ def _group_alive(pgid: int) -> list[int]:
 
 def _rows(out: Path) -> dict[str, list[dict]]:
     """Articles and quarantine rows sorted by source path, without the run's timestamps."""
-    from tasks.store import read_articles, read_quarantine
+    from tasks.dataset import read_articles, read_quarantine
 
     tables = {"articles": read_articles(out)}
     if (out / "quarantine").is_dir():
@@ -169,7 +169,7 @@ def served_run(prefect_server, tmp_path_factory) -> ServedRun:
 
 
 def test_served_deployment_run_completes_and_writes_the_dataset(served_run, prefect_server):
-    from tasks.store import read_articles
+    from tasks.dataset import read_articles
 
     assert served_run.trigger.returncode == 0, served_run.trigger.stdout + served_run.serve_log
     assert "Completed" in served_run.trigger.stdout

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from benchmarks.make_corpus import write_corpus
 from tasks.config import Settings
-from tasks.store import recover
+from tasks.dataset import recover
 
 ARTICLES = Path(sys.executable).parent / "articles"
 

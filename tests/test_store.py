@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime
 import pyarrow.parquet as pq
 import pytest
 
+from tasks.dataset import read_articles, read_quarantine
 from tasks.records import Article, Fragment, Quarantined, RemovedLine
 from tasks.store import (
     ARTICLE_FIELDS,
     ARTICLE_SCHEMA,
     QUARANTINE_SCHEMA,
     commit_staging,
-    read_articles,
-    read_quarantine,
     run_store,
     staging_dir,
 )

@@ -205,7 +205,8 @@ def test_rows_of_an_older_schema_are_carried_in_the_current_one(tmp_path):
     """A dataset written before source_path_bytes existed: its carried rows get the column."""
     import pyarrow as pa
 
-    from tasks.store import QUARANTINE_SCHEMA, carry_over, read_quarantine, write_table_atomic
+    from tasks.dataset import carry_over, read_quarantine
+    from tasks.store import QUARANTINE_SCHEMA, write_table_atomic
 
     old = pa.schema([f for f in QUARANTINE_SCHEMA if not f.name.endswith("_bytes")])
     row = {

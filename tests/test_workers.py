@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.make_corpus import write_corpus
-from flows.process_articles import _stream, plan
+from flows.orchestration import stream as _stream
 from tasks.clean import LineCounts, is_repeated
 from tasks.config import Settings
 from tasks.ingest import Discovered
-from tasks.pipeline import repeated_only
+from tasks.pipeline import plan, repeated_only
 from tasks.workers import run_in_worker, worker_pool
 from tests.conftest import REPO
 
