@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from tasks.config import Settings
 from tasks.store import ARTICLE_SCHEMA, QUARANTINE_SCHEMA, exact_path, write_table_atomic
-from tasks.translate import list_packages
+from tasks.translate import decoding_options, list_packages
 
 
 def _read_part(part: Path, columns: list[str] | None = None, present: bool = False) -> pa.Table:
@@ -297,8 +297,7 @@ def config_fingerprint(settings: Settings) -> str:
     if settings.translate:
         parts["translation"] = [
             settings.target_language,
-            settings.beam_size,
-            settings.compute_type,
+            decoding_options(settings),  # every option that changes the decoder's output
             sorted(p.model_id for p in list_packages(settings.argos_packages_dir)),
         ]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]

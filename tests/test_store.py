@@ -106,3 +106,20 @@ def test_schema_rejects_a_wrongly_typed_value(tmp_path):
 
 def test_quarantine_schema_documents_its_columns():
     assert all(f.metadata and f.metadata.get(b"description") for f in QUARANTINE_SCHEMA)
+
+
+def test_every_decoding_option_changes_the_fingerprint(tmp_path):
+    """A re-run after changing any decoding option re-translates instead of keeping old rows."""
+    from tasks.config import Settings
+    from tasks.dataset import config_fingerprint
+
+    base = Settings.load(argos_packages_dir=tmp_path)
+    seen = {config_fingerprint(base)}
+    for change in (
+        {"beam_size": 2},
+        {"length_penalty": 1.0},
+        {"max_decoding_length": 64},
+        {"compute_type": "int8"},
+    ):
+        seen.add(config_fingerprint(Settings.load(argos_packages_dir=tmp_path, **change)))
+    assert len(seen) == 5
