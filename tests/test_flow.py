@@ -233,44 +233,51 @@ def test_cli_fails_clearly_on_a_missing_directory(tmp_path):
 
 
 def test_models_cli_then_flow_translates_and_caches(prefect_api, isolated, capsys):
-    """A tiny real Argos package installed with `articles models install` is used by the flow
+    """An Argos package installed with `articles models install` is used by the flow
     (installing it makes the next incremental run re-process the files); a re-run answers from
-    the translation cache."""
+    the translation cache. The package is the glossary transformer, so the English is known."""
     from flows.cli import main
     from flows.process_articles import process_articles
-    from tests.argos_builder import build_package
+    from tests.argos_glossary import AZ_EN, build_glossary_package, expected_english
 
     raw = isolated / "raw"
     raw.mkdir()
-    for name in ("002_trend_az_energetika.txt", "004_report_az_en_mixed.txt"):
-        shutil.copy(RAW / name, raw / name)
+    paragraphs = [
+        "Bakı şəhərində yeni park açılıb.",
+        "Prezident bu gün nazir və hökumət görüş keçirib.",
+    ]
+    (raw / "az.txt").write_text(
+        "The latest news from Baku for our readers\n\n" + "\n\n".join(paragraphs) + "\n"
+    )
     out = isolated / "out"
     before = process_articles(raw_dir=str(raw), out_dir=str(out))
     assert before["translation_status"].get("translated", 0) == 0
     assert "az" in before["missing_models"]
 
-    package = build_package(isolated / "built", "az", "en", version="1.5")
+    package = build_glossary_package(isolated / "built", "az", "en", version="1.5")
     assert main(["models", "install", str(package)]) == 0
     assert main(["models", "list"]) == 0
     assert "az_en" in capsys.readouterr().out
 
     first = process_articles(raw_dir=str(raw), out_dir=str(out))  # not --full: models changed
     assert first["balanced"] and first["unchanged"] == 0
-    assert first["translation_status"].get("translated", 0) > 0
+    assert first["translation_status"]["translated"] == 2
     assert "az" not in first["missing_models"]
     df = pl.read_parquet(out / "articles" / "*.parquet")
-    az = df.filter(pl.col("source_path") == "002_trend_az_energetika.txt").row(0, named=True)
+    az = df.row(0, named=True)
     az_frags = [f for f in az["fragments"] if f["lang"] == "az"]
-    assert az_frags and all(f["translation_model"] == "az_en@1.5" for f in az_frags)
-    assert all(f["translation_status"] in ("translated", "suspect") for f in az_frags)
-    assert all(f["text_en"] and f["text_en"] != f["text"] for f in az_frags)
-    assert "[untranslated" not in az["body_en"]
+    assert [f["text"] for f in az_frags] == paragraphs
+    assert all(f["translation_model"] == "az_en@1.5" for f in az_frags)
+    assert all(f["translation_status"] == "translated" for f in az_frags)
+    assert [f["text_en"] for f in az_frags] == [expected_english(t, AZ_EN) for t in paragraphs]
+    assert (
+        az["body_en"]
+        == "Baku city new park opened.\n\nPresident this day minister and government meeting held."
+    )
 
     # --full re-processes everything: every az sentence now comes from the cache
     second = process_articles(raw_dir=str(raw), out_dir=str(out), full=True)
     assert second["translation_status"].get("translated", 0) == 0
-    assert (
-        second["translation_status"].get("cached", 0) == first["translation_status"]["translated"]
-    )
-    again = pl.read_parquet(out / "articles" / "*.parquet").sort("source_path")
-    assert again["body_en"].to_list() == df.sort("source_path")["body_en"].to_list()
+    assert second["translation_status"]["cached"] == 2
+    again = pl.read_parquet(out / "articles" / "*.parquet")
+    assert again["body_en"].to_list() == df["body_en"].to_list()
