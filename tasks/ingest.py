@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tasks.config import Settings
 from tasks.records import KEY_CHARS, Fingerprint, Quarantined, RawDoc, StageResult, StageStats
+from tasks.records import path_text as shown  # how a reason names a file that is not UTF-8
 
 TEXT_SUFFIXES = frozenset({".txt", ""})
 # quarantine classes decided by a file's bytes alone: an unchanged file keeps its row
@@ -140,18 +141,6 @@ def _not_regular_detail(entry: os.DirEntry) -> str:
     except OSError:
         kind = "special file"
     return f"{kind}, not a regular file: not read"
-
-
-def shown(rel_path: str) -> str:
-    """A path as text that is valid UTF-8: a file name that is not UTF-8 (Python keeps its
-    bytes as surrogates) shows those bytes as ``\\xNN`` (``tasks.store.path_text``)."""
-    if rel_path.isascii():
-        return rel_path
-    try:
-        rel_path.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(rel_path).decode("utf-8", "backslashreplace")
-    return rel_path
 
 
 class NotRegular(OSError):

@@ -7,6 +7,7 @@ with a reason, and what they count goes to ``StageResult.stats``.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -134,3 +135,15 @@ class StageResult(Generic[T]):
     items: list[T]
     stats: StageStats
     quarantined: list[Quarantined] = field(default_factory=list)
+
+
+def path_text(path: str) -> str:
+    """``path`` as valid UTF-8 text: a name that is not UTF-8 (its bytes kept by Python as
+    surrogates, ``os.fsdecode``) shows each such byte as ``\\xNN``."""
+    if path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path

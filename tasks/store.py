@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tasks.records import Article, Quarantined
+from tasks.records import Article, Quarantined, path_text
 
 # 1: first release; 2 (pipeline 0.2.0): articles source_size_bytes, source_mtime_ns;
 # 3 (pipeline 0.3.0): quarantine source_mtime_ns, duplicate_of;
@@ -249,18 +249,6 @@ def _us(value: datetime | None) -> int | None:
 
 def _days(value: date | None) -> int | None:
     return None if value is None else (value - _EPOCH_DATE).days
-
-
-def path_text(path: str) -> str:
-    """``path`` as valid UTF-8 text: a name that is not UTF-8 (its bytes kept by Python as
-    surrogates, ``os.fsdecode``) shows each such byte as ``\\xNN``."""
-    if path.isascii():
-        return path
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
-    return path
 
 
 def path_bytes(path: str | None) -> bytes | None:
