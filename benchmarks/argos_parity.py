@@ -43,9 +43,8 @@ import ctranslate2  # noqa: E402
 from argos_builder import build_package, sample_sentences  # noqa: E402
 from argos_glossary import AZ_EN, RU_EN, build_glossary_package  # noqa: E402
 
+from benchmarks.translate_bench import ours  # noqa: E402
 from tasks import translate as tr  # noqa: E402
-from tasks.config import Settings  # noqa: E402
-from tasks.records import Article, Fragment  # noqa: E402
 from tasks.sentences import split_sentences  # noqa: E402
 
 
@@ -94,22 +93,8 @@ def argos_side(pkg_dir: Path, paragraphs: list[str]) -> tuple[float, list[str]]:
 
 
 def our_side(pdir: Path, paragraphs: list[str], lang: str) -> tuple[float, list[str]]:
-    settings = Settings.load(argos_packages_dir=pdir, cache_dir=SCRATCH / f"cache-{pdir.name}")
-    pkg = tr.list_packages(pdir)[0]
-    tr.translate_texts(pkg, ["Salam."], settings)  # load (excluded, as for Argos)
-    articles = [
-        Article(
-            article_id=str(i),
-            source_path=f"{i}.txt",
-            source_sha256="",
-            encoding="utf-8",
-            fragments=[Fragment(index=0, paragraph=0, text=p, lang=lang, lang_score=1.0)],
-        )
-        for i, p in enumerate(paragraphs)
-    ]
-    t = time.perf_counter()
-    tr.run_translate(articles, settings)
-    return time.perf_counter() - t, [a.fragments[0].text_en or "" for a in articles]
+    seconds, english, _ = ours(pdir, SCRATCH / f"cache-{pdir.name}", paragraphs, lang)
+    return seconds, english
 
 
 def main() -> int:

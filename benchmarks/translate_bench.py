@@ -88,7 +88,11 @@ def argos_default(pkg: tr.PackageInfo, paragraphs: list[str]) -> tuple[float, li
     return time.perf_counter() - t, out, n_tokens
 
 
-def ours(pdir: Path, cache: Path, paragraphs: list[str], **kw) -> tuple[float, list[str], dict]:
+def ours(
+    pdir: Path, cache: Path, paragraphs: list[str], lang: str = "az", **kw
+) -> tuple[float, list[str], dict]:
+    """Our path: every paragraph one fragment in ``lang``, one run_translate call (the model
+    loaded first, excluded); seconds, the English of each paragraph, the status counts."""
     settings = Settings.load(argos_packages_dir=pdir, cache_dir=cache, **kw)
     pkg = tr.list_packages(pdir)[0]
     tr.translate_texts(pkg, ["Salam."], settings)  # load the model (excluded, as for Argos)
@@ -98,7 +102,7 @@ def ours(pdir: Path, cache: Path, paragraphs: list[str], **kw) -> tuple[float, l
             source_path=f"{i}.txt",
             source_sha256="",
             encoding="utf-8",
-            fragments=[Fragment(index=0, paragraph=0, text=p, lang="az", lang_score=1.0)],
+            fragments=[Fragment(index=0, paragraph=0, text=p, lang=lang, lang_score=1.0)],
         )
         for i, p in enumerate(paragraphs)
     ]
